@@ -1,0 +1,52 @@
+"""Every setting the suite reads from the environment, in one place.
+
+| variable                  | default                               | meaning                                   |
+|---------------------------|---------------------------------------|-------------------------------------------|
+| GAN_SUITE_CHECKPOINTS     | <repo>/checkpoints                    | folder holding one sub-folder per model   |
+| GAN_SUITE_DATA            | <repo>/data_cache                     | cache root for decompressed datasets      |
+| FASHION_MNIST_DIR         | /usr/share/datasets/fashion-mnist     | folder with the four Fashion-MNIST files  |
+| GAN_SUITE_SHARED_DATA     | <repo>/../shared/data                 | photos for super-resolution / colourising |
+| GAN_SUITE_HUB_REPO        | (see gan_core.hub)                    | Hub model repo that mirrors checkpoints/  |
+| GAN_SUITE_HUB_REVISION    | (see gan_core.hub)                    | pinned revision of that repo              |
+| GAN_SUITE_FP32            | 0                                     | 1 forces fp32 everywhere (no bf16 / AMP)  |
+| GAN_SUITE_SHARE           | 0                                     | 1 asks Gradio for a public share link     |
+"""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+
+
+def _path(var: str, default: Path) -> Path:
+    value = os.environ.get(var)
+    return Path(value).expanduser() if value else default
+
+
+def _flag(var: str) -> bool:
+    return os.environ.get(var, "").strip().lower() in {"1", "true", "yes", "on"}
+
+
+def checkpoint_dir() -> Path:
+    return _path("GAN_SUITE_CHECKPOINTS", REPO_ROOT / "checkpoints")
+
+
+def data_cache_dir() -> Path:
+    return _path("GAN_SUITE_DATA", REPO_ROOT / "data_cache")
+
+
+def fashion_mnist_source_dir() -> Path:
+    return _path("FASHION_MNIST_DIR", Path("/usr/share/datasets/fashion-mnist"))
+
+
+def shared_data_dir() -> Path:
+    return _path("GAN_SUITE_SHARED_DATA", REPO_ROOT.parent / "shared" / "data")
+
+
+def force_fp32() -> bool:
+    return _flag("GAN_SUITE_FP32")
+
+
+def share_link() -> bool:
+    return _flag("GAN_SUITE_SHARE")

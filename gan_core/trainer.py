@@ -1,0 +1,222 @@
+"""A small, model-agnostic training loop: deterministic batches, checkpoints, resume, NaN guard.
+
+The trainer knows nothing about GANs. An *algorithm* object owns the networks, the optimisers
+and the loss, and exposes
+
+    algo.model                       the nn.Module exported at the end (a PyTorchModelHubMixin)
+    algo.optimizers                  dict name -> torch.optim.Optimizer
+    algo.train_step(batch, gen) ->   dict of float logs (losses, D outputs, ...)
+
+Everything random in a step is drawn from ``gen``, a generator seeded by (seed, step), and the
+batch indices of a step depend only on (seed, step) too. So a run that is killed and resumed
+from its last checkpoint continues exactly as if it had never stopped.
+
+Run state is written to ``run_dir`` with safetensors (weights, optimiser moments) and JSON
+(step, optimiser hyper-parameters, loss history) - nothing is pickled.
+"""
+from __future__ import annotations
+
+import json
+import math
+import os
+import signal
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Callable, Protocol, Sequence
+
+import torch
+from safetensors.torch import load_file, save_file
+
+STATE_WEIGHTS = "train_state.safetensors"
+STATE_META = "train_state.json"
+HISTORY = "history.jsonl"
+
+
+class TrainingDivergedError(RuntimeError):
+    """A loss became NaN or infinite."""
+
+
+class Algorithm(Protocol):
+    model: torch.nn.Module
+    optimizers: dict[str, torch.optim.Optimizer]
+
+    def train_step(self, batch: Sequence[torch.Tensor], gen: torch.Generator) -> dict[str, float]:
+        ...
+
+
+@dataclass
+class TrainConfig:
+    steps: int                       # total optimisation steps (one D and one G update for a GAN)
+    batch_size: int = 128
+    seed: int = 0
+    checkpoint_every: int = 250      # steps between run-state checkpoints
+    log_every: int = 25              # steps between history entries
+    extra: dict = field(default_factory=dict)  # algorithm settings, stored with the run
+
+
+def step_generator(seed: int, step: int) -> torch.Generator:
+    """The RNG for one step: a pure function of (seed, step)."""
+    return torch.Generator().manual_seed(seed * 1_000_003 + step)
+
+
+def batch_indices(n: int, batch_size: int, seed: int, step: int) -> torch.Tensor:
+    """Indices of the batch used at ``step``: epochs are seeded permutations, the tail is dropped."""
+    per_epoch = max(n // batch_size, 1)
+    epoch, i = divmod(step, per_epoch)
+    perm = torch.randperm(n, generator=torch.Generator().manual_seed(seed * 7919 + epoch))
+    return perm[i * batch_size:(i + 1) * batch_size]
+
+
+# --- run state (no pickle) -------------------------------------------------------------------
+
+def _optimizer_to_flat(opt: torch.optim.Optimizer, prefix: str) -> tuple[dict, dict]:
+    sd = opt.state_dict()
+    tensors, scalars = {}, {}
+    for idx, st in sd["state"].items():
+        for key, value in st.items():
+            name = f"{prefix}.{idx}.{key}"
+            if torch.is_tensor(value):
+                tensors[name] = value.detach().cpu().contiguous()
+            else:
+                scalars[name] = value
+    return tensors, {"param_groups": sd["param_groups"], "scalars": scalars}
+
+
+def _optimizer_from_flat(opt: torch.optim.Optimizer, prefix: str, tensors: dict, meta: dict) -> None:
+    state: dict[int, dict] = {}
+    for name, value in tensors.items():
+        if name.startswith(prefix + "."):
+            _, idx, key = name.split(".", 2)
+            state.setdefault(int(idx), {})[key] = value
+    for name, value in meta["scalars"].items():
+        _, idx, key = name.split(".", 2)
+        state.setdefault(int(idx), {})[key] = value
+    opt.load_state_dict({"state": state, "param_groups": meta["param_groups"]})
+
+
+def save_run_state(run_dir: Path, algo: Algorithm, step: int, config: TrainConfig) -> None:
+    run_dir.mkdir(parents=True, exist_ok=True)
+    tensors = {f"model.{k}": v.detach().cpu().contiguous() for k, v in algo.model.state_dict().items()}
+    opt_meta = {}
+    for name, opt in algo.optimizers.items():
+        t, m = _optimizer_to_flat(opt, f"opt_{name}")
+        tensors.update(t)
+        opt_meta[name] = m
+    meta = {"step": step, "config": asdict(config), "optimizers": opt_meta}
+    # write-then-rename, so a kill during the write never leaves a half checkpoint
+    tmp_w, tmp_m = run_dir / (STATE_WEIGHTS + ".tmp"), run_dir / (STATE_META + ".tmp")
+    save_file(tensors, str(tmp_w))
+    tmp_m.write_text(json.dumps(meta, indent=1))
+    os.replace(tmp_w, run_dir / STATE_WEIGHTS)
+    os.replace(tmp_m, run_dir / STATE_META)
+
+
+def load_run_state(run_dir: Path, algo: Algorithm) -> int:
+    """Restore model and optimisers from ``run_dir``; return the step to continue from (0 if none)."""
+    w, m = run_dir / STATE_WEIGHTS, run_dir / STATE_META
+    if not (w.exists() and m.exists()):
+        return 0
+    tensors = load_file(str(w))
+    meta = json.loads(m.read_text())
+    device = next(algo.model.parameters()).device
+    model_sd = {k[len("model."):]: v for k, v in tensors.items() if k.startswith("model.")}
+    algo.model.load_state_dict(model_sd, strict=True)
+    for name, opt in algo.optimizers.items():
+        opt_tensors = {k: v.to(device) if not k.endswith(".step") else v
+                       for k, v in tensors.items() if k.startswith(f"opt_{name}.")}
+        _optimizer_from_flat(opt, f"opt_{name}", opt_tensors, meta["optimizers"][name])
+    return int(meta["step"])
+
+
+def read_history(run_dir: Path) -> list[dict]:
+    path = Path(run_dir) / HISTORY
+    if not path.exists():
+        return []
+    return [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
+
+
+# --- the loop ---------------------------------------------------------------------------------
+
+class Trainer:
+    """Runs ``algo.train_step`` over ``data`` for ``config.steps`` steps.
+
+    ``data`` is a tuple of tensors sharing their first dimension (e.g. images, labels).
+    ``callbacks`` are called as ``cb(step, logs)`` after every step; a progress bar, a live
+    plot or a test probe hook in there without touching the loop.
+    """
+
+    def __init__(self, algo: Algorithm, data: Sequence[torch.Tensor], config: TrainConfig,
+                 run_dir: str | Path, *, callbacks: Sequence[Callable[[int, dict], None]] = (),
+                 progress: bool = True):
+        self.algo, self.data, self.config = algo, tuple(data), config
+        self.run_dir = Path(run_dir)
+        self.callbacks = list(callbacks)
+        self.progress = progress
+        self.step = 0
+
+    def _guard(self, step: int, logs: dict) -> None:
+        bad = {k: v for k, v in logs.items() if not math.isfinite(v)}
+        if bad:
+            last = (step // self.config.checkpoint_every) * self.config.checkpoint_every
+            raise TrainingDivergedError(
+                f"training diverged at step {step}: {', '.join(f'{k}={v}' for k, v in bad.items())}. "
+                f"The last good checkpoint is at step {last} in {self.run_dir}. "
+                "Try a lower learning rate, --fp32, or a different --seed; delete the run folder "
+                "(or pass --fresh) to start over.")
+
+    def fit(self) -> dict:
+        cfg = self.config
+        self.step = load_run_state(self.run_dir, self.algo)
+        if self.step >= cfg.steps:
+            return {"step": self.step, "resumed": True}
+        resumed_from = self.step
+        self.run_dir.mkdir(parents=True, exist_ok=True)
+        n = self.data[0].shape[0]
+
+        pbar = None
+        if self.progress:
+            from tqdm.auto import tqdm
+            pbar = tqdm(total=cfg.steps, initial=self.step, desc=self.run_dir.name, dynamic_ncols=True)
+
+        stop = {"flag": False}
+        previous = signal.getsignal(signal.SIGTERM)
+        if hasattr(signal, "SIGTERM") and _in_main_thread():
+            signal.signal(signal.SIGTERM, lambda *_: stop.__setitem__("flag", True))
+        logs: dict = {}
+        try:
+            with open(self.run_dir / HISTORY, "a") as hist:
+                while self.step < cfg.steps and not stop["flag"]:
+                    idx = batch_indices(n, cfg.batch_size, cfg.seed, self.step)
+                    batch = [t[idx] for t in self.data]
+                    self.algo.model.train()
+                    logs = self.algo.train_step(batch, step_generator(cfg.seed, self.step))
+                    self._guard(self.step, logs)
+                    self.step += 1
+                    for cb in self.callbacks:
+                        cb(self.step, logs)
+                    if self.step % cfg.log_every == 0:
+                        hist.write(json.dumps({"step": self.step, **logs}) + "\n")
+                        hist.flush()
+                    if pbar is not None:
+                        pbar.update(1)
+                        if self.step % 10 == 0:
+                            pbar.set_postfix({k: f"{v:.3f}" for k, v in list(logs.items())[:4]})
+                    if self.step % cfg.checkpoint_every == 0:
+                        save_run_state(self.run_dir, self.algo, self.step, cfg)
+        except KeyboardInterrupt:
+            stop["flag"] = True
+        finally:
+            if pbar is not None:
+                pbar.close()
+            if _in_main_thread():
+                signal.signal(signal.SIGTERM, previous)
+        if stop["flag"] or self.step == cfg.steps:
+            save_run_state(self.run_dir, self.algo, self.step, cfg)
+        if stop["flag"]:
+            raise KeyboardInterrupt(f"stopped at step {self.step}; run state saved in {self.run_dir}")
+        return {"step": self.step, "resumed_from": resumed_from, "last_logs": logs}
+
+
+def _in_main_thread() -> bool:
+    import threading
+    return threading.current_thread() is threading.main_thread()
