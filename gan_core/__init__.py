@@ -5,7 +5,11 @@ The public Python API (see README, "Python API"):
     generate(name, n, seed=0, **cond)   samples (n, 1, 28, 28) in [0, 1] from a Fashion-MNIST model
     latents(name, n, seed=0)            the latent codes generate() decodes
     decode(name, z)                     latent codes -> images (n, 1, 28, 28) in [0, 1]
+    encode(name, images)                a VAE's (mu, log sigma^2) for images (n, 1, 28, 28) in [0, 1]
+    classify(images)                    the judge classifier's class name for each image
+    super_resolve(image, method)        a PIL image upscaled x4 by "bicubic", "srresnet" or "srgan"
 """
-from .api import decode, generate, latents
+from .api import classify, decode, encode, generate, latents
+from .sr_api import super_resolve
 
-__all__ = ["generate", "latents", "decode"]
+__all__ = ["generate", "latents", "decode", "encode", "classify", "super_resolve"]

@@ -48,3 +48,45 @@ def generate(name: str, n: int, seed: int = 0, **cond) -> torch.Tensor:
         raise ValueError("n must be >= 0")
     z = latents(name, n, seed, **cond)
     return decode(name, z, **cond)
+
+
+def classify(images: torch.Tensor) -> list[str]:
+    """The judge classifier's verdict on ``(n, 1, 28, 28)`` images in [0, 1]: a class name each."""
+    from .data import FMNIST_CLASSES
+    from .evaluate import judge_predict
+    logits, _ = judge_predict(torch.as_tensor(images, dtype=torch.float32))
+    return [FMNIST_CLASSES[i] for i in logits.argmax(1).tolist()]
+
+
+@torch.no_grad()
+def encode(name: str, images: torch.Tensor, batch_size: int = 500) -> tuple[torch.Tensor, torch.Tensor]:
+    """Encode images ``(n, 1, 28, 28)`` in [0, 1] with a VAE checkpoint: (μ, log σ²), each ``(n, d)``.
+
+    ``(n, 28, 28)`` is accepted too, and uint8 images are scaled by 1/255.
+    """
+    model, runtime = _load(name), get_runtime()
+    if not hasattr(model, "encode"):
+        raise TypeError(f"{name} has no encoder; encode() needs a VAE checkpoint such as vae2d-fmnist")
+    x = _as_images(images)
+    mus, logvars = [], []
+    with runtime.autocast():
+        for chunk in x.split(batch_size):
+            mu, logvar = model.encode(runtime.tensor(chunk))
+            mus.append(mu.float().cpu())
+            logvars.append(logvar.float().cpu())
+    if not mus:
+        return torch.empty(0, model.latent_dim), torch.empty(0, model.latent_dim)
+    return torch.cat(mus), torch.cat(logvars)
+
+
+def _as_images(images) -> torch.Tensor:
+    """Float ``(n, 1, 28, 28)`` in [0, 1] from such a tensor, from ``(n, 28, 28)``, or from uint8."""
+    x = torch.as_tensor(images)
+    x = x.float().div(255) if x.dtype == torch.uint8 else x.float()
+    if x.dim() == 3:
+        x = x.unsqueeze(1)  # (n, 28, 28) -> (n, 1, 28, 28)
+    if x.dim() != 4 or tuple(x.shape[1:]) != (1, 28, 28):
+        raise ValueError(f"images must have shape (n, 1, 28, 28), got {tuple(x.shape)}")
+    if x.numel() and (x.min() < 0 or x.max() > 1):
+        raise ValueError(f"images must lie in [0, 1], got [{float(x.min()):.3g}, {float(x.max()):.3g}]")
+    return x

@@ -15,6 +15,8 @@ import torch
 from huggingface_hub import PyTorchModelHubMixin
 from torch import nn
 
+from .prior import standard_normal
+
 
 def dcgan_init(module: nn.Module) -> None:
     """Paper: all weights from N(0, 0.02); batch-norm scale from N(1, 0.02)."""
@@ -100,7 +102,7 @@ class DCGAN(nn.Module, PyTorchModelHubMixin, library_name="gan-demo-suite",
 
     def sample_z(self, n: int, generator: torch.Generator | None = None) -> torch.Tensor:
         """z ~ N(0, I), the prior both training and the demos sample from (on the CPU)."""
-        return torch.randn(n, self.nz, generator=generator)
+        return standard_normal(n, self.nz, generator)
 
     # The two methods every Fashion-MNIST generator of the suite offers (see gan_core.api).
     prior = sample_z

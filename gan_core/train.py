@@ -8,11 +8,16 @@ to ``checkpoints/<name>/`` (config.json + model.safetensors + model card).
     python -m gan_core.train classifier --steps 6000
     python -m gan_core.train dcgan --steps 9000
     python -m gan_core.train dcgan --dry-run          # a few steps on fake data: a smoke test
+    python -m gan_core.train vae2d                    # also ae2d (β = 0) and vae16 (16-D latent)
+    python -m gan_core.train srresnet --export-every 250   # resumable; see README, 'Tab: Super-resolution'
+    python -m gan_core.train srgan --init checkpoints/srresnet-x4
 """
 from __future__ import annotations
 
 import argparse
+import functools
 import platform
+import shutil
 import sys
 import time
 from pathlib import Path
@@ -73,10 +78,84 @@ def add_classifier_args(p):
     p.add_argument("--lr", type=float, default=2e-3)
 
 
+def build_vae(args, runtime):
+    from .vae import VAE, VAETraining
+    model = VAE(latent_dim=args.latent_dim, beta=args.beta, width=args.width, hidden=args.hidden)
+    algo = VAETraining(model, runtime, lr=args.lr)
+    images, _ = _fmnist(args)
+    return algo, (images,), "Fashion-MNIST train split (60,000 items, labels unused), 28x28 grey levels in [0, 1]"
+
+
+def add_vae_args(p, *, latent_dim: int, beta: float):
+    p.add_argument("--latent-dim", type=int, default=latent_dim)
+    p.add_argument("--beta", type=float, default=beta, help="KL weight: 1 = VAE, 0 = plain autoencoder")
+    p.add_argument("--width", type=int, default=32)
+    p.add_argument("--hidden", type=int, default=256)
+    p.add_argument("--lr", type=float, default=1e-3)
+
+
+def _sr_photos(args):
+    from .sr import PatchSource, fake_photos, load_photos
+    if args.dry_run:
+        return PatchSource(fake_photos()), "fake photos (--dry-run)"
+    folder = settings.shared_data_dir() / "sr" / "SunHays80"
+    source = PatchSource(load_photos(folder, min_side=args.crop))
+    return source, (f"SunHays80 ({len(source)} photos); random {args.crop}x{args.crop} HR crops with flips and "
+                    "transposes; LR = PIL bicubic x4 with antialiasing")
+
+
+def build_srresnet(args, runtime):
+    from .sr import SRResNet, SRResNetTraining
+    source, desc = _sr_photos(args)
+    algo = SRResNetTraining(SRResNet(channels=args.channels, n_blocks=args.blocks), runtime, source,
+                            crop=args.crop, lr=args.lr)
+    algo.card_info = {"loss": "MSE on RGB in [0, 1]", "lr": args.lr}
+    return algo, (torch.arange(len(source)),), desc
+
+
+def build_srgan(args, runtime):
+    from .sr import SRGAN, Discriminator, SRGANTraining, SRResNet
+    source, desc = _sr_photos(args)
+    if args.init is not None:
+        generator = SRResNet.from_pretrained(str(args.init), strict=True)
+    elif args.dry_run:
+        generator = SRResNet(channels=args.channels, n_blocks=args.blocks)
+    else:
+        raise SystemExit("error: SRGAN fine-tunes a trained SRResNet: pass --init checkpoints/srresnet-x4")
+    algo = SRGANTraining(SRGAN(generator, Discriminator()), runtime, source, crop=args.crop, lr=args.lr,
+                         adv_weight=args.adv_weight, content_loss=args.content_loss, fm_weight=args.fm_weight)
+    algo.card_info = {"init": str(args.init), "content_loss": algo.content_loss_used,
+                      "adversarial_weight": args.adv_weight, "lr": args.lr}
+    return algo, (torch.arange(len(source)),), desc
+
+
+def add_sr_args(p, *, lr: float):
+    p.add_argument("--crop", type=int, default=96, help="HR crop size (paper: 96)")
+    p.add_argument("--channels", type=int, default=64)
+    p.add_argument("--blocks", type=int, default=16)
+    p.add_argument("--lr", type=float, default=lr, help="Adam learning rate (paper: 1e-4)")
+
+
+def add_srgan_args(p):
+    add_sr_args(p, lr=1e-4)
+    p.add_argument("--init", type=Path, default=None, help="trained SRResNet checkpoint to start from")
+    p.add_argument("--adv-weight", type=float, default=1e-3, help="weight of the adversarial loss (paper: 1e-3)")
+    p.add_argument("--content-loss", choices=["auto", "vgg19", "l1+fm"], default="auto",
+                   help="auto: ImageNet VGG19 features if the weights are available, else l1+fm")
+    p.add_argument("--fm-weight", type=float, default=1.0, help="feature-matching weight of l1+fm")
+
+
 # name -> (default checkpoint name, add_args, build, default steps, default batch size)
 MODELS = {
     "dcgan": ("dcgan-fmnist", add_dcgan_args, build_dcgan, 6000, 64),
     "classifier": ("fmnist-classifier", add_classifier_args, build_classifier, 3000, 128),
+    # the three checkpoints of the "VAE latent map" tab: one network, two presets of (d, β)
+    "vae2d": ("vae2d-fmnist", functools.partial(add_vae_args, latent_dim=2, beta=1.0), build_vae, 6000, 128),
+    "ae2d": ("ae2d-fmnist", functools.partial(add_vae_args, latent_dim=2, beta=0.0), build_vae, 6000, 128),
+    "vae16": ("vae16-fmnist", functools.partial(add_vae_args, latent_dim=16, beta=1.0), build_vae, 6000, 128),
+    # the "Super-resolution" tab: SRResNet (MSE), then SRGAN fine-tuned from it
+    "srresnet": ("srresnet-x4", functools.partial(add_sr_args, lr=1e-4), build_srresnet, 20000, 16),
+    "srgan": ("srgan-x4", add_srgan_args, build_srgan, 5000, 16),
 }
 
 
@@ -98,6 +177,8 @@ def parse_args(argv=None):
         p.add_argument("--download", action="store_true", help="allow downloading the dataset when online")
         p.add_argument("--dry-run", action="store_true", help="a few steps on fake data, no export")
         p.add_argument("--no-export", action="store_true", help="do not write checkpoints/<name>")
+        p.add_argument("--export-every", type=int, default=0,
+                       help="also export checkpoints/<name> every N steps, so a partial model exists")
         add_args(p)
     return parser.parse_args(argv)
 
@@ -111,7 +192,6 @@ def main(argv=None) -> int:
         args.steps, args.checkpoint_every = min(args.steps, 4), 2
     run_dir = args.run_dir or (settings.REPO_ROOT / "runs" / (args.name + ("-dry-run" if args.dry_run else "")))
     if args.fresh or args.dry_run:
-        import shutil
         shutil.rmtree(run_dir, ignore_errors=True)
     try:
         algo, data, data_desc = build(args, runtime)
@@ -123,8 +203,30 @@ def main(argv=None) -> int:
                          extra={k: v for k, v in vars(args).items() if isinstance(v, (int, float, str, bool))})
     print(f"training {args.name} on {runtime.describe()} for {args.steps} steps (run state: {run_dir})")
     t0 = time.time()
+    export_model = getattr(algo, "export_model", algo.model)  # e.g. SRGAN exports its generator only
+
+    def export(step: int) -> Path:
+        training = {
+            "data": data_desc,
+            "steps": step,
+            "batch_size": args.batch_size,
+            "seed": args.seed,
+            "hardware": _hardware(runtime),
+            "wall_time_this_session_s": round(time.time() - t0),
+            "command": "python -m gan_core.train " + " ".join(sys.argv[1:] if argv is None else argv),
+            "torch": torch.__version__,
+            "date": time.strftime("%Y-%m-%d"),
+            **getattr(algo, "card_info", {}),
+        }
+        path = models.save(export_model, args.name, training=training)
+        runtime.prepare(export_model)  # save() moved it to the CPU, contiguous: training goes on
+        return path
+
+    callbacks = []
+    if args.export_every and not (args.dry_run or args.no_export):
+        callbacks.append(lambda step, logs: export(step) if step % args.export_every == 0 else None)
     try:
-        result = Trainer(algo, data, config, run_dir).fit()
+        result = Trainer(algo, data, config, run_dir, callbacks=callbacks).fit()
     except TrainingDivergedError as err:
         print(f"error: {err}", file=sys.stderr)
         return 3
@@ -135,18 +237,7 @@ def main(argv=None) -> int:
     print(f"done: step {result['step']} in {elapsed:.0f} s; last: {result.get('last_logs')}")
     if args.dry_run or args.no_export:
         return 0
-    training = {
-        "data": data_desc,
-        "steps": args.steps,
-        "batch_size": args.batch_size,
-        "seed": args.seed,
-        "hardware": _hardware(runtime),
-        "wall_time_this_session_s": round(elapsed),
-        "command": "python -m gan_core.train " + " ".join(sys.argv[1:] if argv is None else argv),
-        "torch": torch.__version__,
-        "date": time.strftime("%Y-%m-%d"),
-    }
-    path = models.save(algo.model, args.name, training=training)
+    path = export(result["step"])
     print(f"exported {path}")
     return 0
 

@@ -132,7 +132,12 @@ def read_history(run_dir: Path) -> list[dict]:
     path = Path(run_dir) / HISTORY
     if not path.exists():
         return []
-    return [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
+    by_step = {}  # after a resume, steps past the last checkpoint were logged twice: keep the latest
+    for line in path.read_text().splitlines():
+        if line.strip():
+            entry = json.loads(line)
+            by_step[entry["step"]] = entry
+    return [by_step[k] for k in sorted(by_step)]
 
 
 # --- the loop ---------------------------------------------------------------------------------

@@ -1,0 +1,37 @@
+"""Timing helpers for the benchmark scripts (medians of repeated runs, machine description)."""
+from __future__ import annotations
+
+import platform
+import statistics
+import time
+
+import torch
+
+
+def machine() -> str:
+    cpu = platform.processor() or platform.machine()
+    try:
+        for line in open("/proc/cpuinfo"):
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    gpu = f", GPU {torch.cuda.get_device_name(0)}" if torch.cuda.is_available() else ""
+    return f"{cpu}, {torch.get_num_threads()} threads{gpu}, torch {torch.__version__}"
+
+
+def median_time(fn, repeats: int = 7, warmup: int = 2) -> tuple[float, list[float]]:
+    """Median wall time of ``fn()`` in seconds, and all the samples."""
+    for _ in range(warmup):
+        fn()
+    times = []
+    for _ in range(repeats):
+        if torch.cuda.is_available():
+            torch.cuda.synchronize()
+        t0 = time.perf_counter()
+        fn()
+        if torch.cuda.is_available():
+            torch.cuda.synchronize()
+        times.append(time.perf_counter() - t0)
+    return statistics.median(times), times
