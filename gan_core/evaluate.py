@@ -52,7 +52,7 @@ def frechet_distance(mu1, sigma1, mu2, sigma2) -> float:
     """||mu1 - mu2||^2 + Tr(S1 + S2 - 2 (S1 S2)^(1/2)) (Heusel et al. 2017, Eq. 6)."""
     from scipy import linalg
     diff = mu1 - mu2
-    covmean, _ = linalg.sqrtm(sigma1 @ sigma2, disp=False)
+    covmean = linalg.sqrtm(sigma1 @ sigma2)
     if not np.isfinite(covmean).all():  # near-singular product: regularise, as the reference code does
         offset = np.eye(sigma1.shape[0]) * 1e-6
         covmean = linalg.sqrtm((sigma1 + offset) @ (sigma2 + offset))

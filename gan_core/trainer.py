@@ -175,6 +175,8 @@ class Trainer:
         if self.step >= cfg.steps:
             return {"step": self.step, "resumed": True}
         resumed_from = self.step
+        if resumed_from and self.progress:
+            print(f"resuming from step {resumed_from} (run state in {self.run_dir})", flush=True)
         self.run_dir.mkdir(parents=True, exist_ok=True)
         n = self.data[0].shape[0]
 

@@ -154,3 +154,37 @@ def test_runtime_policy():
     else:
         from gan_core.device import cpu_supports_bf16
         assert (rt.dtype == torch.bfloat16) == cpu_supports_bf16()
+
+
+@pytest.mark.skipif(not __import__("conftest").fmnist_available(), reason="Fashion-MNIST not installed")
+def test_cli_killed_mid_run_resumes_from_its_last_checkpoint(tmp_path):
+    import json
+    import os
+    import subprocess
+    import sys
+    import time
+    from pathlib import Path
+
+    repo = Path(__file__).resolve().parent.parent
+    run = tmp_path / "run"
+    env = {**os.environ, "GAN_SUITE_CHECKPOINTS": str(tmp_path / "ck"), "OMP_NUM_THREADS": "1"}
+    cmd = [sys.executable, "-m", "gan_core.train", "dcgan", "--nz", "8", "--ngf", "4", "--ndf", "4",
+           "--batch-size", "16", "--checkpoint-every", "10", "--run-dir", str(run)]
+    log = open(tmp_path / "first.log", "w")
+    proc = subprocess.Popen(cmd + ["--steps", "100000"], cwd=repo, env=env, stdout=log, stderr=log)
+    state = run / "train_state.json"
+    deadline = time.time() + 300  # importing torch alone can take a minute on a busy 2-core machine
+    while time.time() < deadline and not (state.exists() and json.loads(state.read_text())["step"] >= 20):
+        assert proc.poll() is None, (tmp_path / "first.log").read_text()
+        time.sleep(0.2)
+    proc.kill()  # SIGKILL: no chance to save anything more
+    proc.wait()
+    killed_at = json.loads(state.read_text())["step"]
+    assert killed_at >= 20 and killed_at % 10 == 0
+
+    done = subprocess.run(cmd + ["--steps", str(killed_at + 10)], cwd=repo, env=env,
+                          capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    assert f"resuming from step {killed_at}" in done.stdout
+    assert json.loads(state.read_text())["step"] == killed_at + 10
+    assert (tmp_path / "ck" / "dcgan-fmnist" / "model.safetensors").exists()
