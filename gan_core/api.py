@@ -12,6 +12,7 @@ import torch
 
 from . import models
 from .device import get_runtime
+from .zerogpu import gpu
 
 
 def _load(name: str):
@@ -24,6 +25,7 @@ def latents(name: str, n: int, seed: int = 0, **cond) -> torch.Tensor:
     return model.prior(int(n), torch.Generator().manual_seed(int(seed)), **cond)
 
 
+@gpu
 @torch.no_grad()
 def decode(name: str, z: torch.Tensor, batch_size: int = 500, **cond) -> torch.Tensor:
     """Decode latent codes ``(n, d)`` into images ``(n, 1, 28, 28)`` in [0, 1] (float32, CPU)."""

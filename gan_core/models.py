@@ -28,6 +28,37 @@ REGISTRY: dict[str, tuple[str, str, str]] = {
     "fmnist-classifier": ("gan_core.classifier", "FashionClassifier",
                           "CNN classifier for Fashion-MNIST: the judge behind every FID, coverage and "
                           "accuracy figure of the suite's Fashion-MNIST models."),
+    "vae2d-fmnist": ("gan_core.vae", "VAE",
+                     "Variational autoencoder (Kingma & Welling 2013) with a 2-D latent, beta = 1, on "
+                     "Fashion-MNIST 28x28: the latent map of the 'VAE latent map' tab."),
+    "ae2d-fmnist": ("gan_core.vae", "VAE",
+                    "The same network as vae2d-fmnist trained with beta = 0, i.e. a plain autoencoder: "
+                    "its 2-D latent space has holes that the prior N(0, I) cannot sample from."),
+    "vae16-fmnist": ("gan_core.vae", "VAE",
+                     "Variational autoencoder (Kingma & Welling 2013) with a 16-D latent, beta = 1, on "
+                     "Fashion-MNIST 28x28: the VAE for sample quality."),
+    "srresnet-x4": ("gan_core.sr", "SRResNet",
+                    "SRResNet x4 (Ledig et al. 2017): 16 residual blocks, 1.55 M parameters, trained with "
+                    "MSE on SunHays80 crops; the distortion-optimised panel of the 'Super-resolution' tab."),
+    "srgan-x4": ("gan_core.sr", "SRResNet",
+                 "SRGAN x4 (Ledig et al. 2017): the SRResNet generator fine-tuned against a VGG-style "
+                 "discriminator (content + 1e-3 x adversarial loss); the training section names the "
+                 "content loss used."),
+    "pix2pix-edges2clothing": ("gan_core.pix2pix", "Pix2Pix",
+                               "pix2pix (Isola et al. 2017): U-Net + conditional PatchGAN, cGAN + 100 x L1, from "
+                               "Canny edge maps to Fashion-MNIST items, 32x32 (the analogue of edges2shoes)."),
+    "l1-edges2clothing": ("gan_core.pix2pix", "Pix2Pix",
+                          "The same U-Net as pix2pix-edges2clothing trained with L1 alone: the paper's ablation "
+                          "(blurry, the median of the plausible items)."),
+    "pix2pix-colorize": ("gan_core.pix2pix", "Pix2Pix",
+                         "pix2pix (Isola et al. 2017) colourisation: grey photo -> colour, cGAN + 100 x L1; the "
+                         "U-Net predicts chroma and keeps the input's luminance. Trained on SunHays80 crops."),
+    "l1-colorize": ("gan_core.pix2pix", "Pix2Pix",
+                    "The same colourisation U-Net as pix2pix-colorize trained with L1 alone: the paper's "
+                    "ablation (desaturated colours)."),
+    "cyclegan-sneaker-boot": ("gan_core.cyclegan", "CycleGAN",
+                              "CycleGAN (Zhu et al. 2017), unpaired Sneaker <-> Ankle boot on Fashion-MNIST 32x32: "
+                              "LSGAN + 10 x cycle + 5 x identity loss."),
 }
 
 
@@ -47,8 +78,11 @@ def model_class(name: str):
 
 
 def _missing_message(name: str) -> str:
-    return (f"The model '{name}' is not in {checkpoint_path(name).parent}. "
-            f"Fetch the published checkpoints with `python -m gan_core.hub pull`, "
+    repo, revision = settings.hub_repo() or "OWNER/NAME", settings.hub_revision()
+    return (f"The model '{name}' is not in {checkpoint_path(name).parent}, and it could not be fetched "
+            f"from the Hub (offline, or {repo}@{revision} does not have it). "
+            f"Fetch the published checkpoints with "
+            f"`python -m gan_core.hub pull --repo-id {repo} --revision {revision}`, "
             f"or train it with `python -m gan_core.train {name.split('-')[0]}` (see README, 'Training').")
 
 

@@ -6,10 +6,12 @@
 | GAN_SUITE_DATA            | <repo>/data_cache                     | cache root for decompressed datasets      |
 | FASHION_MNIST_DIR         | /usr/share/datasets/fashion-mnist     | folder with the four Fashion-MNIST files  |
 | GAN_SUITE_SHARED_DATA     | <repo>/../shared/data                 | photos for super-resolution / colourising |
-| GAN_SUITE_HUB_REPO        | (see gan_core.hub)                    | Hub model repo that mirrors checkpoints/  |
-| GAN_SUITE_HUB_REVISION    | (see gan_core.hub)                    | pinned revision of that repo              |
+| GAN_SUITE_HUB_REPO        | gan-demo-suite/checkpoints            | Hub model repo that mirrors checkpoints/  |
+| GAN_SUITE_HUB_REVISION    | main                                  | pinned revision of that repo              |
 | GAN_SUITE_FP32            | 0                                     | 1 forces fp32 everywhere (no bf16 / AMP)  |
 | GAN_SUITE_SHARE           | 0                                     | 1 asks Gradio for a public share link     |
+
+An empty GAN_SUITE_HUB_REPO switches the start-up download of missing checkpoints off.
 """
 from __future__ import annotations
 
@@ -42,6 +44,16 @@ def fashion_mnist_source_dir() -> Path:
 
 def shared_data_dir() -> Path:
     return _path("GAN_SUITE_SHARED_DATA", REPO_ROOT.parent / "shared" / "data")
+
+
+def hub_repo() -> str:
+    """Hub model repo that mirrors checkpoints/ ("" when the start-up download is off)."""
+    return os.environ.get("GAN_SUITE_HUB_REPO", "gan-demo-suite/checkpoints").strip()
+
+
+def hub_revision() -> str:
+    """Branch, tag or commit of ``hub_repo()`` the suite pulls (pin a commit for reproducibility)."""
+    return os.environ.get("GAN_SUITE_HUB_REVISION", "").strip() or "main"
 
 
 def force_fp32() -> bool:

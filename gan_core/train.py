@@ -186,9 +186,9 @@ def pix2pix_name(args) -> str:
 
 def build_pix2pix(args, runtime):
     from .pix2pix import Pix2Pix, Pix2PixTraining
-    a, b, desc = _pix2pix_data(args)
     if args.task == "edges2clothing" and not args.data_root and args.resolution != 32:
         raise SystemExit("error: edges2clothing is 32x32 (Fashion-MNIST); pass --resolution 32")
+    a, b, desc = _pix2pix_data(args)
     model = Pix2Pix(in_channels=a.shape[1], out_channels=b.shape[1], resolution=args.resolution,
                     num_downs=args.num_downs, ngf=args.ngf, ndf=args.ndf, n_layers_d=args.n_layers_d,
                     predict_chroma=args.task == "colorize" and not args.data_root,

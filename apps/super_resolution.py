@@ -1,0 +1,221 @@
+"""Tab "Super-resolution": bicubic vs SRResNet (MSE) vs SRGAN, ×4, with PSNR/SSIM (Ledig et al. 2017, Fig. 2).
+
+The tab receives callables only:
+
+    compare(image, mode, progress=fn) -> result  result.outputs {method: (H, W, 3) uint8 or None},
+                                                result.notes {method: why no output},
+                                                result.scores {method: .psnr .ssim .sharpness},
+                                                result.original (or None), result.lr, result.mode
+    error_map(sr, hr) -> (H, W, 3) uint8        per-pixel |Y error| heatmap
+
+``app.py`` wires them to ``gan_core.sr_api``. Run alone: ``python -m apps.super_resolution``.
+"""
+from __future__ import annotations
+
+from typing import Callable, Sequence
+
+import gradio as gr
+import numpy as np
+from PIL import Image
+
+METHODS = ("bicubic", "srresnet", "srgan")
+PANELS = METHODS + ("original",)
+LABELS = {"bicubic": "Bicubic", "srresnet": "SRResNet (MSE)", "srgan": "SRGAN", "original": "Original"}
+MODES = [("simulate: downscale ×4 first, then compare with the original (PSNR/SSIM shown)", "simulate"),
+         ("upscale as is: no ground truth, so no metrics", "upscale")]
+TRAIN = {"srresnet": "python -m gan_core.train srresnet --export-every 250",
+         "srgan": "python -m gan_core.train srgan --init checkpoints/srresnet-x4"}
+ZOOM = 48  # side of the zoomed window, in output pixels; shown 4x larger
+
+EXPLANATION = r"""
+**Single-image super-resolution** recovers a high-resolution (HR) image from a low-resolution (LR)
+one, here ×4: every LR pixel becomes 16. Many HR images downscale to the same LR image, so the
+problem is ill-posed, and *which* answer a network gives depends on its loss:
+
+* **Bicubic** interpolation: smooth, no learning.
+* **SRResNet** (16 residual blocks, 1.55 M parameters) trained to minimise the **MSE**. MSE is
+  minimised by the *average* of all plausible HR images: the best PSNR, but blurry textures.
+* **SRGAN**: the same network fine-tuned with a content loss plus $10^{-3}\times$ an **adversarial
+  loss** from a discriminator trained to tell its outputs from real photos. The average of the
+  plausible images is not itself plausible, so the discriminator pushes the output onto the
+  manifold of sharp natural images: it *invents* high frequencies. PSNR drops, sharpness rises.
+
+That is the **perception–distortion trade-off** (Blau & Michaeli 2018). PSNR and SSIM are computed
+as in the paper: on the luminance Y (ITU-R BT.601), 4 border pixels shaved. *Sharpness* is the
+high-frequency (Laplacian) energy of an output relative to the original's: 1 means as much fine
+detail as the original (not necessarily the *right* detail — look at the error maps).
+"""
+
+
+def _caption(method: str, result) -> str:
+    if result.outputs.get(method) is None:
+        return f"**{LABELS[method]}**: not trained yet (see the note at the top). Train it with `{TRAIN[method]}`."
+    s = result.scores.get(method)
+    if s is None:
+        return f"**{LABELS[method]}**: no ground truth, no metrics"
+    return f"**{LABELS[method]}**: {s.psnr:.2f} dB / {s.ssim:.4f} · sharpness {s.sharpness:.2f}"
+
+
+def _table(result) -> list[list]:
+    rows = []
+    for m in METHODS:
+        s = result.scores.get(m)
+        if s is not None:
+            rows.append([LABELS[m], round(s.psnr, 2), round(s.ssim, 4), round(s.sharpness, 3)])
+        else:
+            why = "not trained yet" if result.outputs.get(m) is None else "no ground truth"
+            rows.append([LABELS[m], why, "", ""])
+    if result.original is not None:
+        rows.append([LABELS["original"], "∞", 1.0, 1.0])
+    return rows
+
+
+def _nearest(lr: np.ndarray, scale: int = 4) -> np.ndarray:
+    h, w = lr.shape[:2]
+    return np.asarray(Image.fromarray(lr).resize((w * scale, h * scale), Image.NEAREST))
+
+
+def zoom_crops(panels: dict, x: float, y: float, size: int = ZOOM) -> list[tuple[np.ndarray, str]]:
+    """The same ``size``-pixel window around (x, y) from every panel, enlarged 4x (nearest)."""
+    shown = {k: v for k, v in panels.items() if v is not None}
+    if not shown:
+        return []
+    h, w = next(iter(shown.values())).shape[:2]
+    size = max(8, min(int(size), h, w))
+    x0 = int(np.clip(round(x) - size // 2, 0, w - size))
+    y0 = int(np.clip(round(y) - size // 2, 0, h - size))
+    out = []
+    for key in PANELS:
+        if key in shown:
+            crop = shown[key][y0:y0 + size, x0:x0 + size]
+            out.append((_nearest(crop, 4), f"{LABELS[key]} · x {x0}..{x0 + size}, y {y0}..{y0 + size}"))
+    return out
+
+
+def make_handlers(compare: Callable, error_map: Callable) -> dict:
+    """The tab's functions, as plain Python (tested directly and through the app)."""
+
+    def run(image, mode, progress=gr.Progress()):
+        # 1. check the request
+        if image is None:
+            raise gr.Error("Upload a photo or pick one of the examples first.")
+        if mode not in ("simulate", "upscale"):
+            raise gr.Error(f"Mode must be 'simulate' or 'upscale', got {mode!r}.")
+        # 2. run every method (slow parts report progress)
+        try:
+            result = compare(np.asarray(image), mode, progress=lambda f, d: progress(f, desc=d))
+        except ValueError as err:  # too large, too small, wrong pixel type: say so
+            raise gr.Error(str(err)) from None
+        # 3. panels, captions, table
+        panels = {m: result.outputs.get(m) for m in METHODS}
+        panels["original"] = result.original if result.original is not None else _nearest(result.lr)
+        captions = [_caption(m, result) for m in METHODS]
+        captions.append(f"**{LABELS['original']}** ({panels['original'].shape[1]}×{panels['original'].shape[0]})"
+                        if result.original is not None else
+                        f"**Input** {result.lr.shape[1]}×{result.lr.shape[0]}, shown with nearest-neighbour ×4")
+        # 4. error heatmaps against the original, when it is known
+        heatmaps = []
+        if result.original is not None:
+            heatmaps = [(error_map(panels[m], result.original), f"|error| of {LABELS[m]} (Y; white ≥ 32 levels)")
+                        for m in METHODS if panels[m] is not None]
+        state = {"panels": panels}
+        shown = [k for k in PANELS if panels[k] is not None]
+        choices = [LABELS[k] for k in shown]
+        left = shown[0]
+        right = next(k for k in ("srgan", "srresnet", "original") if panels[k] is not None)
+        h, w = panels["original"].shape[:2]
+        return (*[panels[k] for k in PANELS], *captions, _table(result), heatmaps,
+                (panels[left], panels[right]), zoom_crops(panels, w / 2, h / 2),
+                gr.Dropdown(choices=choices, value=LABELS[left]), gr.Dropdown(choices=choices, value=LABELS[right]),
+                round(w / 2), round(h / 2), state)
+
+    def slide(state, left, right):
+        if not state:
+            raise gr.Error("Super-resolve an image first.")
+        keys = {LABELS[k]: k for k in PANELS}
+        pair = []
+        for label in (left, right):
+            if label not in keys:
+                raise gr.Error(f"Unknown panel {label!r}; choose one of {', '.join(keys)}.")
+            img = state["panels"].get(keys[label])
+            if img is None:
+                raise gr.Error(f"{label} has no output (the model is not trained yet).")
+            pair.append(img)
+        return tuple(pair)
+
+    def zoom(state, x, y, size):
+        if not state:
+            raise gr.Error("Super-resolve an image first.")
+        return zoom_crops(state["panels"], float(x or 0), float(y or 0), int(size or ZOOM))
+
+    def click(state, size, evt: gr.SelectData):
+        x, y = evt.index[0], evt.index[1]
+        return x, y, zoom(state, x, y, size)
+
+    return {"run": run, "slide": slide, "zoom": zoom, "click": click}
+
+
+def create_demo(compare: Callable, error_map: Callable, *, examples: Sequence[str] = (),
+                notes: dict | None = None) -> gr.Blocks:
+    """``notes``: method -> message for models that are unavailable (shown at the top)."""
+    h = make_handlers(compare, error_map)
+    with gr.Blocks() as demo:
+        with gr.Accordion("What is going on here? MSE vs adversarial loss", open=False):
+            gr.Markdown(EXPLANATION, latex_delimiters=[{"left": "$", "right": "$", "display": False}])
+        for message in (notes or {}).values():
+            if message:
+                gr.Markdown(f"> {message}")
+
+        with gr.Row():
+            image = gr.Image(label="Photo", type="numpy", image_mode="RGB", format="png", height=320)
+            with gr.Column():
+                mode = gr.Radio(MODES, value="simulate", label="Mode")
+                go = gr.Button("Super-resolve ×4", variant="primary")
+                gr.Markdown("Large inputs run in overlapping tiles; inputs above 512×512 px "
+                            "(after the ×4 downscale in *simulate*) are refused.")
+        if examples:
+            gr.Examples([[p] for p in examples], inputs=[image], label="Examples (scikit-image's photos)")
+
+        with gr.Row(equal_height=True):
+            panel_imgs, panel_caps = [], []
+            for key in PANELS:
+                with gr.Column(min_width=180):
+                    panel_imgs.append(gr.Image(label=LABELS[key], type="numpy", format="png", interactive=False,
+                                               elem_id=f"sr-panel-{key}"))
+                    panel_caps.append(gr.Markdown())
+        table = gr.Dataframe(headers=["method", "PSNR (dB, Y)", "SSIM (Y)", "sharpness (HF energy / original)"],
+                             label="Metrics (paper's protocol)", interactive=False)
+
+        gr.Markdown("### Compare any two panels")
+        with gr.Row():
+            left = gr.Dropdown([LABELS[k] for k in PANELS], value=LABELS["bicubic"], label="Left")
+            right = gr.Dropdown([LABELS[k] for k in PANELS], value=LABELS["srgan"], label="Right")
+        slider = gr.ImageSlider(label="Drag to compare", type="numpy", format="png")
+
+        gr.Markdown("### Zoom: click on any panel above, or type the centre")
+        with gr.Row():
+            zx = gr.Number(label="x", precision=0, value=0)
+            zy = gr.Number(label="y", precision=0, value=0)
+            zsize = gr.Slider(16, 128, value=ZOOM, step=8, label="window (output pixels)")
+        zoomed = gr.Gallery(label="Same window in every panel, 4× nearest", columns=4, format="png", height=300)
+
+        gr.Markdown("### Where the errors are (simulate mode)")
+        heat = gr.Gallery(label="Per-pixel |Y error| against the original", columns=3, format="png", height=320)
+        state = gr.State(None)
+
+        go.click(h["run"], [image, mode],
+                 [*panel_imgs, *panel_caps, table, heat, slider, zoomed, left, right, zx, zy, state],
+                 api_name="super_resolve")
+        gr.on([left.change, right.change], h["slide"], [state, left, right], slider, api_name="sr_slider",
+              trigger_mode="always_last")
+        gr.on([zx.submit, zy.submit, zsize.release], h["zoom"], [state, zx, zy, zsize], zoomed,
+              api_name="sr_zoom", trigger_mode="always_last")
+        gr.on([p.select for p in panel_imgs], h["click"], [state, zsize], [zx, zy, zoomed],
+              api_name="sr_click", api_visibility="undocumented")
+    return demo
+
+
+if __name__ == "__main__":
+    from gan_core import sr_api, sr_metrics
+    create_demo(sr_api.compare, sr_metrics.error_map, examples=sr_api.example_images(),
+                notes=sr_api.available_methods()).queue().launch()

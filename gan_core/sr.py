@@ -1,0 +1,365 @@
+"""SRResNet and SRGAN for ×4 super-resolution (Ledig et al. 2017, https://arxiv.org/abs/1609.04802).
+
+* ``SRResNet``: the generator of the paper's Figure 4 - a 9×9 head, 16 residual blocks
+  (conv-BN-PReLU-conv-BN) of 64 channels, a long skip around them, two PixelShuffle ×2 stages
+  and a 9×9 tail: 1.55 M parameters. Trained alone with MSE it is "SRResNet".
+* ``Discriminator``: the paper's VGG-style critic, eight 3×3 convolutions (64 -> 512 channels,
+  stride 2 every second one), dense 1024, dense 1.
+* ``SRResNetTraining``: MSE on random 96×96 HR crops (the paper's §3.2).
+* ``SRGANTraining``: the same generator, started from SRResNet and fine-tuned with
+  content loss + 1e-3 × adversarial loss (the paper's equation 3).
+
+Images: LR input in [0, 1]; the network predicts HR in [0, 1] (no output activation, so MSE
+sees unclipped values, as in the paper's SRResNet). Training pairs are made with
+``gan_core.sr_metrics.downscale`` (PIL bicubic with antialiasing), the degradation the
+benchmarks are evaluated with.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from huggingface_hub import PyTorchModelHubMixin
+from torch import nn
+
+from .sr_metrics import downscale, mod_crop
+
+
+# --- the networks ------------------------------------------------------------------------------
+
+class ResidualBlock(nn.Module):
+    """conv3×3 - BN - PReLU - conv3×3 - BN, plus the identity (the paper's "B residual blocks")."""
+
+    def __init__(self, channels: int):
+        super().__init__()
+        self.body = nn.Sequential(
+            nn.Conv2d(channels, channels, 3, 1, 1), nn.BatchNorm2d(channels), nn.PReLU(),
+            nn.Conv2d(channels, channels, 3, 1, 1), nn.BatchNorm2d(channels),
+        )
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return x + self.body(x)
+
+
+class SRResNet(nn.Module, PyTorchModelHubMixin, library_name="gan-demo-suite",
+               tags=["super-resolution", "srresnet", "srgan"]):
+    """LR ``(B, 3, h, w)`` in [0, 1] -> HR ``(B, 3, scale*h, scale*w)`` in (about) [0, 1].
+
+    Args:
+        channels: width of the residual trunk (paper: 64).
+        n_blocks: number of residual blocks (paper: 16).
+        scale: upscaling factor, a power of 2 (paper: 4, i.e. two PixelShuffle ×2 stages).
+        in_channels: image channels.
+    """
+
+    def __init__(self, channels: int = 64, n_blocks: int = 16, scale: int = 4, in_channels: int = 3):
+        super().__init__()
+        n_up = int(np.log2(scale))
+        if 2 ** n_up != scale:
+            raise ValueError(f"scale must be a power of 2, got {scale}")
+        self.scale = scale
+        self.head = nn.Sequential(nn.Conv2d(in_channels, channels, 9, 1, 4), nn.PReLU())
+        # state size. channels x h x w
+        self.trunk = nn.Sequential(*[ResidualBlock(channels) for _ in range(n_blocks)])
+        self.trunk_tail = nn.Sequential(nn.Conv2d(channels, channels, 3, 1, 1), nn.BatchNorm2d(channels))
+        up = []
+        for _ in range(n_up):
+            # (B, C, h, w) -> (B, 4C, h, w) -> PixelShuffle -> (B, C, 2h, 2w)
+            up += [nn.Conv2d(channels, 4 * channels, 3, 1, 1), nn.PixelShuffle(2), nn.PReLU()]
+        self.upsample = nn.Sequential(*up)
+        # state size. channels x (scale*h) x (scale*w)
+        self.tail = nn.Conv2d(channels, in_channels, 9, 1, 4)
+
+    def forward(self, lr: torch.Tensor) -> torch.Tensor:
+        x = self.head(lr)
+        x = x + self.trunk_tail(self.trunk(x))  # the long skip connection
+        return self.tail(self.upsample(x))
+
+
+class Discriminator(nn.Module):
+    """HR image ``(B, 3, 96, 96)`` in [0, 1] -> logit ``(B,)`` (the paper's Figure 4, bottom).
+
+    ``features(x)`` also returns the activations after each conv block, for feature matching.
+    An adaptive average pool in front of the dense layer lets tests feed smaller crops; at the
+    paper's 96×96 it is the identity (96 / 2^4 = 6).
+    """
+
+    def __init__(self, ndf: int = 64, in_channels: int = 3, dense: int = 1024):
+        super().__init__()
+        widths = [ndf, ndf, 2 * ndf, 2 * ndf, 4 * ndf, 4 * ndf, 8 * ndf, 8 * ndf]
+        blocks, c_in = [], in_channels
+        for i, c_out in enumerate(widths):
+            layers = [nn.Conv2d(c_in, c_out, 3, 1 + i % 2, 1)]
+            if i > 0:  # no BN on the first layer, as in DCGAN
+                layers.append(nn.BatchNorm2d(c_out))
+            layers.append(nn.LeakyReLU(0.2, inplace=True))
+            blocks.append(nn.Sequential(*layers))
+            c_in = c_out
+        self.blocks = nn.ModuleList(blocks)
+        # state size. (8*ndf) x 6 x 6 for a 96 x 96 input
+        self.head = nn.Sequential(nn.AdaptiveAvgPool2d(6), nn.Flatten(), nn.Linear(8 * ndf * 36, dense),
+                                  nn.LeakyReLU(0.2, inplace=True), nn.Linear(dense, 1))
+
+    def features(self, x: torch.Tensor) -> tuple[torch.Tensor, list[torch.Tensor]]:
+        feats = []
+        x = x * 2 - 1  # [0, 1] -> [-1, 1], the paper's HR range
+        for block in self.blocks:
+            x = block(x)
+            feats.append(x)
+        return self.head(x).flatten(), feats
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.features(x)[0]
+
+
+class SRGAN(nn.Module):
+    """Generator and discriminator together: the run state of an SRGAN fine-tuning.
+
+    Only the generator (an ``SRResNet``) is exported to ``checkpoints/srgan-x4``.
+    """
+
+    def __init__(self, generator: SRResNet, discriminator: Discriminator):
+        super().__init__()
+        self.generator = generator
+        self.discriminator = discriminator
+
+
+# --- data --------------------------------------------------------------------------------------
+
+class PatchSource:
+    """Training photos held as aligned (HR, LR) pairs; crops are drawn with a given generator.
+
+    Each photo is mod-cropped to the scale and downscaled once, with the degradation of the
+    benchmarks. A crop takes an LR window at (y, x) and the HR window at (scale*y, scale*x), so
+    pairs are exactly what the test protocol feeds the network. Random flips and transposes
+    (the 8 symmetries of the square) augment them.
+    """
+
+    def __init__(self, images: list[np.ndarray], scale: int = 4):
+        self.scale = scale
+        self.hr = [torch.from_numpy(mod_crop(im, scale).copy()).permute(2, 0, 1) for im in images]   # (3, H, W) u8
+        self.lr = [torch.from_numpy(downscale(mod_crop(im, scale)).copy()).permute(2, 0, 1) for im in images]
+
+    def __len__(self) -> int:
+        return len(self.hr)
+
+    def crops(self, indices: torch.Tensor, hr_size: int, gen: torch.Generator) -> tuple[torch.Tensor, torch.Tensor]:
+        """Indices ``(B,)`` -> LR ``(B, 3, hr_size/scale, ...)`` and HR ``(B, 3, hr_size, hr_size)`` in [0, 1]."""
+        s, lr_size = self.scale, hr_size // self.scale
+        lrs, hrs = [], []
+        for i in indices.tolist():
+            lr_img, hr_img = self.lr[i], self.hr[i]
+            h, w = lr_img.shape[1:]
+            if h < lr_size or w < lr_size:
+                raise ValueError(f"training image {i} ({w * s}x{h * s}) is smaller than the {hr_size} px crop")
+            y = int(torch.randint(0, h - lr_size + 1, (1,), generator=gen))
+            x = int(torch.randint(0, w - lr_size + 1, (1,), generator=gen))
+            lr_c = lr_img[:, y:y + lr_size, x:x + lr_size]
+            hr_c = hr_img[:, s * y:s * (y + lr_size), s * x:s * (x + lr_size)]
+            flip_h, flip_v, transpose = torch.randint(0, 2, (3,), generator=gen).tolist()
+            for cond, op in ((flip_h, lambda t: t.flip(-1)), (flip_v, lambda t: t.flip(-2)),
+                             (transpose, lambda t: t.transpose(-1, -2))):
+                if cond:
+                    lr_c, hr_c = op(lr_c), op(hr_c)
+            lrs.append(lr_c)
+            hrs.append(hr_c)
+        return torch.stack(lrs).float().div(255), torch.stack(hrs).float().div(255)
+
+
+def load_photos(folder: str | Path, min_side: int = 96) -> list[np.ndarray]:
+    """Every JPEG/PNG in ``folder`` as ``(H, W, 3) uint8``, sorted by name (for determinism)."""
+    from PIL import Image
+    folder = Path(folder)
+    files = sorted(p for p in folder.iterdir() if p.suffix.lower() in {".jpg", ".jpeg", ".png"}) \
+        if folder.is_dir() else []
+    if not files:
+        from .data import MissingDataError
+        raise MissingDataError(f"no training photos in {folder}; set GAN_SUITE_SHARED_DATA to the folder "
+                               "holding sr/SunHays80 (see README, 'Tab: Super-resolution')")
+    images = [np.asarray(Image.open(p).convert("RGB")) for p in files]
+    return [im for im in images if min(im.shape[:2]) >= min_side]
+
+
+def fake_photos(n: int = 8, size: int = 128, seed: int = 0) -> list[np.ndarray]:
+    """Smooth random colour fields with edges, for --dry-run and tests."""
+    g = np.random.default_rng(seed)
+    out = []
+    for _ in range(n):
+        coarse = g.integers(0, 256, (size // 16, size // 16, 3), dtype=np.uint8)
+        from PIL import Image
+        img = np.asarray(Image.fromarray(coarse).resize((size, size), Image.BICUBIC)).copy()
+        img[size // 3: size // 2] = 255 - img[size // 3: size // 2]  # a sharp horizontal edge
+        out.append(img)
+    return out
+
+
+# --- losses (pure functions) -------------------------------------------------------------------
+
+def adversarial_d_loss(d_real: torch.Tensor, d_fake: torch.Tensor) -> torch.Tensor:
+    """-[log D(I_HR) + log(1 - D(G(I_LR)))], the discriminator's side of the paper's eq. 2."""
+    return (F.binary_cross_entropy_with_logits(d_real.float(), torch.ones_like(d_real.float()))
+            + F.binary_cross_entropy_with_logits(d_fake.float(), torch.zeros_like(d_fake.float())))
+
+
+def adversarial_g_loss(d_fake: torch.Tensor) -> torch.Tensor:
+    """-log D(G(I_LR)): the paper's l_Gen (eq. 6), the non-saturating generator loss."""
+    return F.binary_cross_entropy_with_logits(d_fake.float(), torch.ones_like(d_fake.float()))
+
+
+def feature_matching_loss(feats_fake: list[torch.Tensor], feats_real: list[torch.Tensor]) -> torch.Tensor:
+    """Mean over D's conv blocks of L1(features(SR), features(HR)) (Salimans et al. 2016; pix2pixHD)."""
+    return sum(F.l1_loss(f.float(), r.detach().float()) for f, r in zip(feats_fake, feats_real)) / len(feats_fake)
+
+
+class VGGFeatures(nn.Module):
+    """phi_5,4 of ImageNet VGG19 (before the 5th pool, after the last ReLU), the paper's VGG54."""
+
+    def __init__(self, weights=None):
+        super().__init__()
+        from torchvision.models import vgg19
+        self.net = vgg19(weights=weights).features[:36].eval()
+        for p in self.net.parameters():
+            p.requires_grad_(False)
+        self.register_buffer("mean", torch.tensor([0.485, 0.456, 0.406]).view(1, 3, 1, 1))
+        self.register_buffer("std", torch.tensor([0.229, 0.224, 0.225]).view(1, 3, 1, 1))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.net((x - self.mean) / self.std)
+
+
+def imagenet_vgg19() -> VGGFeatures | None:
+    """VGG19 with ImageNet weights if they are cached or can be downloaded, else None."""
+    try:
+        from torchvision.models import VGG19_Weights
+        return VGGFeatures(VGG19_Weights.IMAGENET1K_V1)
+    except Exception:  # offline and not cached: the caller falls back and says so
+        return None
+
+
+# --- training algorithms (for gan_core.trainer.Trainer) ----------------------------------------
+
+class SRResNetTraining:
+    """SRResNet: minimise MSE(G(I_LR), I_HR) on random HR crops (Adam, beta1 0.9).
+
+    A batch is a tensor of photo indices; ``train_step`` crops them with the step's generator,
+    so training stays deterministic and resumable.
+
+    Args:
+        model: the SRResNet to train.
+        runtime: device and precision (``gan_core.device.get_runtime``).
+        source: the training photos.
+        crop: HR crop size (paper: 96).
+        lr: Adam learning rate (paper: 1e-4).
+    """
+
+    def __init__(self, model: SRResNet, runtime, source: PatchSource, *, crop: int = 96, lr: float = 1e-4):
+        self.model = runtime.prepare(model)
+        self.runtime, self.source, self.crop = runtime, source, crop
+        self.optimizers = {"G": torch.optim.Adam(self.model.parameters(), lr=lr, betas=(0.9, 0.999))}
+
+    def train_step(self, batch, gen):
+        rt = self.runtime
+        lr_img, hr_img = self.source.crops(batch[0], self.crop, gen)   # (B, 3, 24, 24), (B, 3, 96, 96)
+        lr_img, hr_img = rt.tensor(lr_img), rt.tensor(hr_img)
+        with rt.autocast():
+            sr = self.model(lr_img)                                        # -> (B, 3, 96, 96)
+        loss = F.mse_loss(sr.float(), hr_img)
+        self.optimizers["G"].zero_grad(set_to_none=True)
+        loss.backward()
+        self.optimizers["G"].step()
+        mse = loss.item()
+        return {"mse": mse, "psnr_rgb": float(10 * np.log10(1.0 / max(mse, 1e-12)))}
+
+
+class SRGANTraining:
+    """SRGAN: l_SR = l_content + 1e-3 * l_adv (the paper's eq. 3), D and G updated alternately.
+
+    Content loss, in order of preference:
+    * ``"vgg19"``: MSE of ImageNet VGG19 phi_5,4 features, rescaled by 1/12.75 as in the paper
+      (needs the torchvision weights, cached or downloadable);
+    * ``"l1+fm"``: the substitute when those weights are not available - L1 on pixels, which
+      keeps colours and low frequencies in place, plus feature matching on the discriminator's
+      conv activations, which asks for HR-like texture statistics as VGG features do.
+    ``"auto"`` picks the first that works; ``content_loss_used`` says which, for the model card.
+
+    Args:
+        model: the SRGAN (generator, ideally initialised from SRResNet, and discriminator).
+        runtime: device and precision.
+        source: the training photos.
+        crop: HR crop size (paper: 96).
+        lr: Adam learning rate of both nets (paper: 1e-4).
+        adv_weight: weight of the adversarial term (paper: 1e-3).
+        content_loss: "auto", "vgg19" or "l1+fm".
+        fm_weight: weight of the feature-matching term of "l1+fm".
+    """
+
+    def __init__(self, model: SRGAN, runtime, source: PatchSource, *, crop: int = 96, lr: float = 1e-4,
+                 adv_weight: float = 1e-3, content_loss: str = "auto", fm_weight: float = 1.0):
+        self.model = runtime.prepare(model)
+        self.runtime, self.source, self.crop = runtime, source, crop
+        self.adv_weight, self.fm_weight = adv_weight, fm_weight
+        self.vgg = None
+        if content_loss in ("auto", "vgg19"):
+            self.vgg = imagenet_vgg19()
+            if self.vgg is None and content_loss == "vgg19":
+                raise RuntimeError("ImageNet VGG19 weights are neither cached nor downloadable; "
+                                   "use --content-loss l1+fm (or auto)")
+        if self.vgg is not None:
+            self.vgg = runtime.prepare(self.vgg)
+            self.content_loss_used = "vgg19 (ImageNet VGG19 phi_5,4 MSE / 12.75^2)"
+        elif content_loss in ("auto", "l1+fm"):
+            self.content_loss_used = (f"l1+fm (L1 on pixels + {fm_weight:g} x discriminator feature matching; "
+                                      "ImageNet VGG19 weights were not available)")
+        else:
+            raise ValueError(f"unknown content loss {content_loss!r}: auto, vgg19 or l1+fm")
+        betas = (0.9, 0.999)
+        self.optimizers = {
+            "D": torch.optim.Adam(self.model.discriminator.parameters(), lr=lr, betas=betas),
+            "G": torch.optim.Adam(self.model.generator.parameters(), lr=lr, betas=betas),
+        }
+
+    @property
+    def export_model(self) -> SRResNet:
+        return self.model.generator
+
+    def train_step(self, batch, gen):
+        G, D, rt = self.model.generator, self.model.discriminator, self.runtime
+        lr_img, hr_img = self.source.crops(batch[0], self.crop, gen)
+        lr_img, hr_img = rt.tensor(lr_img), rt.tensor(hr_img)
+
+        # (1) Update D: maximise log D(I_HR) + log(1 - D(G(I_LR)))
+        with rt.autocast():
+            sr = G(lr_img)
+            d_real, d_fake = D(hr_img), D(sr.detach())
+            loss_d = adversarial_d_loss(d_real, d_fake)
+        self.optimizers["D"].zero_grad(set_to_none=True)
+        loss_d.backward()
+        self.optimizers["D"].step()
+
+        # (2) Update G: first, G(I_LR) should look like I_HR to the content loss;
+        #     second, G(I_LR) should fool the (just updated) discriminator.
+        D.requires_grad_(False)
+        with rt.autocast():
+            d_fake_g, feats_fake = D.features(sr)
+            if self.vgg is not None:
+                content = F.mse_loss(self.vgg(sr).float(), self.vgg(hr_img).float()) / 12.75 ** 2
+                logs = {"vgg": content.item()}
+            else:
+                with torch.no_grad():
+                    _, feats_real = D.features(hr_img)  # with D's new weights, like feats_fake
+                pixel = F.l1_loss(sr.float(), hr_img)
+                fm = feature_matching_loss(feats_fake, feats_real)
+                content = pixel + self.fm_weight * fm
+                logs = {"l1": pixel.item(), "fm": fm.item()}
+            adv = adversarial_g_loss(d_fake_g)
+            loss_g = content + self.adv_weight * adv
+        self.optimizers["G"].zero_grad(set_to_none=True)
+        loss_g.backward()
+        self.optimizers["G"].step()
+        D.requires_grad_(True)
+
+        return {"loss_D": loss_d.item(), "loss_G": loss_g.item(), "adv": adv.item(), **logs,
+                "D(HR)": torch.sigmoid(d_real.float()).mean().item(),
+                "D(SR)": torch.sigmoid(d_fake.float()).mean().item()}
