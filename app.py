@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import argparse
 import functools
-import importlib
 import os
 
 import gradio as gr
@@ -80,7 +79,7 @@ def mount_vae() -> None:
 
 def mount_image_to_image() -> None:
     from apps import image_to_image
-    i2i = importlib.import_module("gan_core.translate")  # the module (gan_core.translate is the function)
+    import gan_core.img2img as i2i
     tasks = i2i.available_tasks()
     if not tasks:  # fail early, with the message (and command) of the first missing checkpoint
         i2i.load("edges2clothing", "pix2pix")

@@ -14,7 +14,7 @@ The public Python API (see README, "Python API"):
 """
 from .api import classify, decode, encode, generate, latents
 from .sr_api import super_resolve
-from .translate import list_tasks, task_input, translate
+from .img2img import list_tasks, task_input, translate
 
 __all__ = ["generate", "latents", "decode", "encode", "classify", "super_resolve",
            "list_tasks", "translate", "task_input"]

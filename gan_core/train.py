@@ -11,6 +11,9 @@ to ``checkpoints/<name>/`` (config.json + model.safetensors + model card).
     python -m gan_core.train vae2d                    # also ae2d (β = 0) and vae16 (16-D latent)
     python -m gan_core.train srresnet --export-every 250   # resumable; see README, 'Tab: Super-resolution'
     python -m gan_core.train srgan --init checkpoints/srresnet-x4
+    python -m gan_core.train pix2pix --task edges2clothing [--l1-only]   # also --task colorize --resolution 64
+    python -m gan_core.train pix2pix --data-root DIR --resolution 256   # any AB-format folder (facades, maps...)
+    python -m gan_core.train cyclegan --classes Sneaker "Ankle boot"
 """
 from __future__ import annotations
 
