@@ -58,12 +58,16 @@ def mount_super_resolution() -> None:
 
 def mount_vae() -> None:
     from apps import vae_tab
-    from gan_core.data import FMNIST_CLASSES, fashion_mnist
+    from gan_core.data import FMNIST_CLASSES, MissingDataError, fashion_mnist_for_app
     from gan_core.evaluate_vae import elbo_terms
     names = vae_tab.DEFAULT_NAMES
     for name in names.values():
         models.load(name)  # fail early, with a message, if a checkpoint is missing
-    images, labels = fashion_mnist(train=False)  # the test items drawn on the latent maps
+    try:
+        images, labels = fashion_mnist_for_app(train=False)  # the test items drawn on the latent maps
+    except MissingDataError as err:
+        missing_notice("VAE latent map", err)
+        return
     vae_tab.create_demo(
         encode=gan_core.encode,
         decode=gan_core.decode,

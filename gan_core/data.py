@@ -96,3 +96,21 @@ def crop28(x: torch.Tensor) -> torch.Tensor:
     """Inverse of the padding in :func:`to_unit`: ``(N, C, 32, 32) -> (N, C, 28, 28)``."""
     off = (x.shape[-1] - 28) // 2
     return x[..., off:off + 28, off:off + 28] if off else x
+
+
+def fashion_mnist_for_app(train: bool = False):
+    """Fashion-MNIST for the demos: the offline copy first, else (online) torchvision's download.
+
+    A Hugging Face Space has no Debian package, but it is online; a clone on an offline machine
+    gets the usual :class:`MissingDataError` that says how to install the data.
+    """
+    try:
+        return fashion_mnist(train=train)
+    except MissingDataError as offline_error:
+        from huggingface_hub import constants
+        if constants.HF_HUB_OFFLINE:
+            raise
+        try:
+            return fashion_mnist(train=train, download=True)
+        except Exception as err:  # no network, mirror down, ...: keep the actionable message
+            raise MissingDataError(f"{offline_error}\nThe download attempt failed too: {err}") from None

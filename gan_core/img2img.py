@@ -269,8 +269,8 @@ def example_images(folder=None) -> dict[str, list[str]]:
     folder.mkdir(parents=True, exist_ok=True)
     out: dict[str, list[str]] = {"edges2clothing": [], "colorize": [], "sneaker2boot": [], "boot2sneaker": []}
     try:
-        from .data import MissingDataError, fashion_mnist
-        images, labels = fashion_mnist(train=False)
+        from .data import MissingDataError, fashion_mnist_for_app
+        images, labels = fashion_mnist_for_app(train=False)
         picks = {"edges2clothing": [(0, c) for c in (9, 2, 1, 3, 8)],  # (k-th item of, class)
                  "sneaker2boot": [(k, 7) for k in range(3)], "boot2sneaker": [(k, 9) for k in range(3)]}
         for task, items in picks.items():
