@@ -84,12 +84,18 @@ def mount_vae() -> None:
 def mount_image_to_image() -> None:
     from apps import image_to_image
     import gan_core.img2img as i2i
+    notices = []  # load every checkpoint now: a missing one is fetched (online) or reported here
+    for name in sorted({c for t in i2i.TASKS.values() for c in t.checkpoints.values()}):
+        try:
+            models.load(name)
+        except models.MissingCheckpointError as err:
+            notices.append(err)
     tasks = i2i.available_tasks()
-    if not tasks:  # fail early, with the message (and command) of the first missing checkpoint
-        i2i.load("edges2clothing", "pix2pix")
+    if not tasks:  # nothing to show: the whole tab says why
+        raise notices[0]
+    for err in notices:  # the tasks that need a missing model are left out, and the tab says so
+        gr.Markdown(f"**Part of this tab is unavailable.** {err}")
     names = sorted({c for t in tasks for c in i2i.TASKS[t].checkpoints.values()})
-    for name in names:
-        models.load(name)
     try:
         judge()
         item_judge = i2i.judge_item
