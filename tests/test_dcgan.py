@@ -188,3 +188,19 @@ def test_cli_killed_mid_run_resumes_from_its_last_checkpoint(tmp_path):
     assert f"resuming from step {killed_at}" in done.stdout
     assert json.loads(state.read_text())["step"] == killed_at + 10
     assert (tmp_path / "ck" / "dcgan-fmnist" / "model.safetensors").exists()
+
+
+def test_bf16_channels_last_path_trains_and_matches_fp32():
+    """The fast CPU path (used where the CPU has bf16 instructions) works on any CPU."""
+    bf16 = Runtime(torch.device("cpu"), torch.bfloat16, True)
+    torch.manual_seed(0)
+    algo = DCGANTraining(DCGAN(nz=8, ngf=8, ndf=8), bf16)
+    logs = algo.train_step([fake_fmnist(16)[0]], torch.Generator().manual_seed(0))
+    assert all(math.isfinite(v) for v in logs.values())
+    assert algo.model.generator.net[0].weight.is_contiguous(memory_format=torch.channels_last)
+    model = algo.model.eval()
+    z = torch.randn(4, 8, generator=torch.Generator().manual_seed(1))
+    exact = model.decode(z)
+    with bf16.autocast():
+        fast = model.decode(z)
+    assert fast.dtype == torch.float32 and (fast - exact).abs().max() < 0.05
