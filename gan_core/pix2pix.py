@@ -28,18 +28,8 @@ import torch.nn.functional as F
 from huggingface_hub import PyTorchModelHubMixin
 from torch import nn
 
+from .dcgan import dcgan_init as init_weights  # the official code's init is DCGAN's: N(0, 0.02)
 from .losses import discriminator_loss, generator_loss_nonsaturating
-
-
-def init_weights(module: nn.Module) -> None:
-    """As the official code: weights from N(0, 0.02), batch-norm scale from N(1, 0.02)."""
-    if isinstance(module, (nn.Conv2d, nn.ConvTranspose2d)):
-        nn.init.normal_(module.weight, 0.0, 0.02)
-        if module.bias is not None:
-            nn.init.zeros_(module.bias)
-    elif isinstance(module, nn.BatchNorm2d):
-        nn.init.normal_(module.weight, 1.0, 0.02)
-        nn.init.zeros_(module.bias)
 
 
 def default_num_downs(resolution: int) -> int:
