@@ -167,7 +167,8 @@ def create_demo(compare: Callable, error_map: Callable, *, examples: Sequence[st
                 gr.Markdown(f"> {message}")
 
         with gr.Row():
-            image = gr.Image(label="Photo", type="numpy", image_mode="RGB", format="png", height=320)
+            image = gr.Image(label="Photo", type="numpy", image_mode="RGB", format="png", height=320,
+                             elem_id="sr-input")
             with gr.Column():
                 mode = gr.Radio(MODES, value="simulate", label="Mode")
                 go = gr.Button("Super-resolve ×4", variant="primary")
@@ -194,10 +195,11 @@ def create_demo(compare: Callable, error_map: Callable, *, examples: Sequence[st
 
         gr.Markdown("### Zoom: click on any panel above, or type the centre")
         with gr.Row():
-            zx = gr.Number(label="x", precision=0, value=0)
-            zy = gr.Number(label="y", precision=0, value=0)
+            zx = gr.Number(label="x", precision=0, value=0, elem_id="sr-zoom-x")
+            zy = gr.Number(label="y", precision=0, value=0, elem_id="sr-zoom-y")
             zsize = gr.Slider(16, 128, value=ZOOM, step=8, label="window (output pixels)")
-        zoomed = gr.Gallery(label="Same window in every panel, 4× nearest", columns=4, format="png", height=300)
+        zoomed = gr.Gallery(label="Same window in every panel, 4× nearest", columns=4, format="png", height=300,
+                            elem_id="sr-zoomed")
 
         gr.Markdown("### Where the errors are (simulate mode)")
         heat = gr.Gallery(label="Per-pixel |Y error| against the original", columns=3, format="png", height=320)

@@ -293,13 +293,16 @@ class SRGANTraining:
         adv_weight: weight of the adversarial term (paper: 1e-3).
         content_loss: "auto", "vgg19" or "l1+fm".
         fm_weight: weight of the feature-matching term of "l1+fm".
+        pixel_weight: weight of the L1 term of "l1+fm" (a small weight, as ESRGAN's 1e-2, leaves
+            room for texture; 1 keeps the output close to the SRResNet's).
     """
 
     def __init__(self, model: SRGAN, runtime, source: PatchSource, *, crop: int = 96, lr: float = 1e-4,
-                 adv_weight: float = 1e-3, content_loss: str = "auto", fm_weight: float = 1.0):
+                 adv_weight: float = 1e-3, content_loss: str = "auto", fm_weight: float = 1.0,
+                 pixel_weight: float = 1.0):
         self.model = runtime.prepare(model)
         self.runtime, self.source, self.crop = runtime, source, crop
-        self.adv_weight, self.fm_weight = adv_weight, fm_weight
+        self.adv_weight, self.fm_weight, self.pixel_weight = adv_weight, fm_weight, pixel_weight
         self.vgg = None
         if content_loss in ("auto", "vgg19"):
             self.vgg = imagenet_vgg19()
@@ -310,8 +313,8 @@ class SRGANTraining:
             self.vgg = runtime.prepare(self.vgg)
             self.content_loss_used = "vgg19 (ImageNet VGG19 phi_5,4 MSE / 12.75^2)"
         elif content_loss in ("auto", "l1+fm"):
-            self.content_loss_used = (f"l1+fm (L1 on pixels + {fm_weight:g} x discriminator feature matching; "
-                                      "ImageNet VGG19 weights were not available)")
+            self.content_loss_used = (f"l1+fm ({pixel_weight:g} x L1 on pixels + {fm_weight:g} x discriminator "
+                                      "feature matching; ImageNet VGG19 weights were not available)")
         else:
             raise ValueError(f"unknown content loss {content_loss!r}: auto, vgg19 or l1+fm")
         betas = (0.9, 0.999)
@@ -351,7 +354,7 @@ class SRGANTraining:
                     _, feats_real = D.features(hr_img)  # with D's new weights, like feats_fake
                 pixel = F.l1_loss(sr.float(), hr_img)
                 fm = feature_matching_loss(feats_fake, feats_real)
-                content = pixel + self.fm_weight * fm
+                content = self.pixel_weight * pixel + self.fm_weight * fm
                 logs = {"l1": pixel.item(), "fm": fm.item()}
             adv = adversarial_g_loss(d_fake_g)
             loss_g = content + self.adv_weight * adv

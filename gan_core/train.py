@@ -132,7 +132,8 @@ def build_srgan(args, runtime):
     else:
         raise SystemExit("error: SRGAN fine-tunes a trained SRResNet: pass --init checkpoints/srresnet-x4")
     algo = SRGANTraining(SRGAN(generator, Discriminator(ndf=args.ndf)), runtime, source, crop=args.crop, lr=args.lr,
-                         adv_weight=args.adv_weight, content_loss=args.content_loss, fm_weight=args.fm_weight)
+                         adv_weight=args.adv_weight, content_loss=args.content_loss, fm_weight=args.fm_weight,
+                         pixel_weight=args.pixel_weight)
     algo.card_info = {"init": str(args.init), "content_loss": algo.content_loss_used,
                       "adversarial_weight": args.adv_weight, "lr": args.lr}
     return algo, (torch.arange(len(source)),), desc
@@ -152,6 +153,7 @@ def add_srgan_args(p):
     p.add_argument("--content-loss", choices=["auto", "vgg19", "l1+fm"], default="auto",
                    help="auto: ImageNet VGG19 features if the weights are available, else l1+fm")
     p.add_argument("--fm-weight", type=float, default=1.0, help="feature-matching weight of l1+fm")
+    p.add_argument("--pixel-weight", type=float, default=1.0, help="L1 weight of l1+fm")
     p.add_argument("--ndf", type=int, default=64, help="discriminator width (paper: 64)")
 
 
@@ -298,6 +300,9 @@ def parse_args(argv=None):
         p.add_argument("--no-export", action="store_true", help="do not write checkpoints/<name>")
         p.add_argument("--export-every", type=int, default=0,
                        help="also export checkpoints/<name> every N steps, so a partial model exists")
+        p.add_argument("--set-lr", type=float, default=None, metavar="LR",
+                       help="set every optimiser's learning rate to LR, also on a resumed run (whose "
+                            "run state otherwise keeps its rate), e.g. to lower it for a final phase")
         add_args(p)
     args = parser.parse_args(argv)
     if args.name is None:  # a name that depends on the options (e.g. pix2pix --task, --l1-only)
@@ -348,7 +353,7 @@ def main(argv=None) -> int:
     if args.export_every and not (args.dry_run or args.no_export):
         callbacks.append(lambda step, logs: export(step) if step % args.export_every == 0 else None)
     try:
-        result = Trainer(algo, data, config, run_dir, callbacks=callbacks).fit()
+        result = Trainer(algo, data, config, run_dir, callbacks=callbacks, lr=args.set_lr).fit()
     except TrainingDivergedError as err:
         print(f"error: {err}", file=sys.stderr)
         return 3

@@ -152,8 +152,9 @@ class Trainer:
 
     def __init__(self, algo: Algorithm, data: Sequence[torch.Tensor], config: TrainConfig,
                  run_dir: str | Path, *, callbacks: Sequence[Callable[[int, dict], None]] = (),
-                 progress: bool = True):
+                 progress: bool = True, lr: float | None = None):
         self.algo, self.data, self.config = algo, tuple(data), config
+        self.lr = lr
         self.run_dir = Path(run_dir)
         self.callbacks = list(callbacks)
         self.progress = progress
@@ -177,6 +178,10 @@ class Trainer:
         resumed_from = self.step
         if resumed_from and self.progress:
             print(f"resuming from step {resumed_from} (run state in {self.run_dir})", flush=True)
+        if self.lr is not None:  # e.g. the lower learning rate of a final phase, on a resumed run
+            for opt in self.algo.optimizers.values():
+                for group in opt.param_groups:
+                    group["lr"] = self.lr
         self.run_dir.mkdir(parents=True, exist_ok=True)
         n = self.data[0].shape[0]
 

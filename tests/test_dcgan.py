@@ -90,6 +90,17 @@ def test_resume_continues_exactly(tmp_path):
     assert [h["step"] for h in read_history(tmp_path / "b")] == [1, 2, 3, 4, 5, 6]
 
 
+def test_set_lr_overrides_the_resumed_learning_rate(tmp_path):
+    _trainer(tmp_path / "r", 2).fit()
+    kept = _trainer(tmp_path / "r", 3)
+    kept.fit()
+    assert {g["lr"] for o in kept.algo.optimizers.values() for g in o.param_groups} == {2e-4}
+    lowered = _trainer(tmp_path / "r", 4)
+    lowered.lr = 5e-5
+    assert lowered.fit()["resumed_from"] == 3
+    assert {g["lr"] for o in lowered.algo.optimizers.values() for g in o.param_groups} == {5e-5}
+
+
 def test_nan_guard_stops_with_a_clear_message(tmp_path):
     t = _trainer(tmp_path / "nan", 5)
     real_step = t.algo.train_step

@@ -182,14 +182,15 @@ def test_srgan_step_uses_the_substitute_content_loss_offline(monkeypatch):
     monkeypatch.setattr(sr, "imagenet_vgg19", lambda: None)  # as offline without cached weights
     torch.manual_seed(0)
     model = SRGAN(tiny_srresnet().train(), Discriminator(ndf=4, dense=8))
-    algo = SRGANTraining(model, get_runtime(fp32=True), PatchSource(fake_photos(4, 64)), crop=32)
-    assert algo.content_loss_used.startswith("l1+fm") and algo.export_model is model.generator
+    algo = SRGANTraining(model, get_runtime(fp32=True), PatchSource(fake_photos(4, 64)), crop=32,
+                         pixel_weight=0.5, fm_weight=0.25)
+    assert algo.content_loss_used.startswith("l1+fm (0.5 x L1 on pixels + 0.25 x discriminator") and algo.export_model is model.generator
     g0 = [p.clone() for p in model.generator.parameters()]
     d0 = [p.clone() for p in model.discriminator.parameters()]
     logs = algo.train_step([torch.arange(4)], torch.Generator().manual_seed(0))
     assert {"loss_D", "loss_G", "adv", "l1", "fm", "D(HR)", "D(SR)"} <= set(logs)
     assert all(math.isfinite(v) for v in logs.values())
-    assert logs["loss_G"] == pytest.approx(logs["l1"] + logs["fm"] + 1e-3 * logs["adv"], rel=1e-4)
+    assert logs["loss_G"] == pytest.approx(0.5 * logs["l1"] + 0.25 * logs["fm"] + 1e-3 * logs["adv"], rel=1e-4)
     assert any(not torch.equal(a, b) for a, b in zip(g0, model.generator.parameters()))
     assert any(not torch.equal(a, b) for a, b in zip(d0, model.discriminator.parameters()))
     with pytest.raises(RuntimeError, match="l1\\+fm"):
