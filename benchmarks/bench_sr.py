@@ -25,8 +25,9 @@ import torch
 ROWS = [  # (method, LR side, precision, tile)
     ("bicubic", 128, "fp32", 128), ("bicubic", 256, "fp32", 128),
     ("srresnet", 128, "fp32", 128), ("srresnet", 128, "fast", 128),
-    ("srresnet", 256, "fp32", 128), ("srresnet", 256, "fast", 128), ("srresnet", 256, "fp32", 0),
-    ("srgan", 128, "fp32", 128), ("srgan", 256, "fp32", 128),
+    ("srresnet", 256, "fp32", 128), ("srresnet", 256, "fast", 128),
+    ("srresnet", 256, "fp32", 0), ("srresnet", 256, "fast", 0),
+    ("srgan", 128, "fp32", 128), ("srgan", 128, "fast", 128), ("srgan", 256, "fp32", 128), ("srgan", 256, "fast", 128),
 ]
 
 
@@ -71,10 +72,15 @@ def main(argv=None) -> int:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--threads", type=int, default=2)
     p.add_argument("--reps", type=int, default=3)
-    p.add_argument("--fast-reps", type=int, default=1, help="reps of the bf16 rows (slow where emulated)")
+    p.add_argument("--fast-reps", type=int, default=None,
+                   help="reps of the bf16 rows (default: --reps where the CPU has native bf16, else 1: "
+                        "emulated bf16 is slow)")
     p.add_argument("--one", nargs=4, metavar=("METHOD", "SIDE", "PRECISION", "TILE"), help=argparse.SUPPRESS)
     args = p.parse_args(argv)
     torch.set_num_threads(args.threads)
+    if args.fast_reps is None:
+        from gan_core.device import cpu_supports_bf16
+        args.fast_reps = args.reps if cpu_supports_bf16() else 1
     if args.one:
         method, side, precision, tile = args.one
         reps = args.reps if precision == "fp32" else args.fast_reps

@@ -24,6 +24,7 @@ import torch
 
 from gan_core import models, paired_data
 from gan_core.data import FMNIST_CLASSES, crop28, fashion_mnist
+from gan_core.device import get_runtime
 from gan_core.evaluate import fid_to_test, judge_predict
 
 from .common import machine
@@ -76,6 +77,7 @@ def eval_colorize() -> dict[str, dict]:
         out[key] = {k: float(np.mean([s[k] for s in scores])) for k in scores[0]}
         out[key]["n_test"] = len(scores)
         out[key]["test_images"] = ", ".join(sorted(photos))
+        out[key]["inference"] = get_runtime().describe()
     return out
 
 

@@ -152,7 +152,8 @@ def add_srgan_args(p):
     p.add_argument("--adv-weight", type=float, default=1e-3, help="weight of the adversarial loss (paper: 1e-3)")
     p.add_argument("--content-loss", choices=["auto", "vgg19", "l1+fm"], default="auto",
                    help="auto: ImageNet VGG19 features if the weights are available, else l1+fm")
-    p.add_argument("--fm-weight", type=float, default=1.0, help="feature-matching weight of l1+fm")
+    p.add_argument("--fm-weight", type=float, default=0.1,
+                   help="feature-matching weight of l1+fm (1 with --pixel-weight 0.01 gave grid artifacts)")
     p.add_argument("--pixel-weight", type=float, default=1.0, help="L1 weight of l1+fm")
     p.add_argument("--ndf", type=int, default=64, help="discriminator width (paper: 64)")
 

@@ -8,7 +8,7 @@ import pytest
 import torch
 from PIL import Image
 
-from conftest import free_port
+from conftest import free_port, requires_checkpoint
 from gan_core import models, settings, sr_api, sr_metrics
 from gan_core.device import get_runtime
 from gan_core.sr import (SRGAN, Discriminator, PatchSource, SRGANTraining, SRResNet, SRResNetTraining,
@@ -85,6 +85,35 @@ def test_bicubic_on_set5_gives_the_papers_28_43_db():
         scores.append(sr_metrics.psnr(sr_metrics.upscale_bicubic(sr_metrics.downscale(hr)), hr))
     assert len(scores) == 5
     assert np.mean(scores) == pytest.approx(28.43, abs=0.05)
+
+
+@pytest.fixture(scope="module")
+def set5_scores():
+    """Mean PSNR / SSIM / sharpness on Set5 of every method whose checkpoint is shipped (fp32)."""
+    from benchmarks.eval_sr import evaluate, load_set
+    images = load_set("Set5")
+    runtime = get_runtime(fp32=True)
+    return {m: evaluate(m, images, runtime=runtime) for m in sr_api.METHODS
+            if m == "bicubic" or models.checkpoint_path(sr_api.CHECKPOINTS[m]).joinpath("model.safetensors").exists()}
+
+
+@requires_sr_data("Set5")
+@requires_checkpoint("srresnet-x4")
+def test_shipped_srresnet_beats_bicubic_on_set5(set5_scores):
+    bicubic, srresnet = set5_scores["bicubic"], set5_scores["srresnet"]
+    assert srresnet["psnr"] > bicubic["psnr"] + 1.0, (srresnet["psnr"], bicubic["psnr"])
+    assert srresnet["ssim"] > bicubic["ssim"] + 0.01
+    assert sum(a > b for a, b in zip(srresnet["per_image_psnr"], bicubic["per_image_psnr"])) == 5
+
+
+@requires_sr_data("Set5")
+@requires_checkpoint("srresnet-x4", "srgan-x4")
+def test_shipped_srgan_trades_psnr_for_detail(set5_scores):
+    """The perception-distortion trade-off: SRGAN loses PSNR to SRResNet and restores high frequencies."""
+    srresnet, srgan = set5_scores["srresnet"], set5_scores["srgan"]
+    assert srgan["psnr"] < srresnet["psnr"]
+    assert srgan["sharpness"] > 2 * srresnet["sharpness"], (srgan["sharpness"], srresnet["sharpness"])
+    assert srgan["sharpness"] < 1.5  # more detail, not noise: no more high-frequency energy than the originals'
 
 
 # --- inference: tiling, API ----------------------------------------------------------------------
