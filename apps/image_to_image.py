@@ -216,7 +216,7 @@ def create_demo(translate: Callable, task_input: Callable, prepare_input: Callab
                 with gr.Column():
                     task = gr.Radio(p2p_labels, value=p2p_labels[0], label="Task")
                     upload = gr.Image(type="pil", label="Upload (colourisation: any colour photo)",
-                                      image_mode=None, height=260)
+                                      image_mode=None, height=260, elem_id="i2i-upload")
                     upload_is = gr.Radio(list(UPLOAD_IS), value=UPLOAD_IS[0], label="The uploaded image is")
                     go = gr.Button("Translate", variant="primary")
                     rows = [[label, path, UPLOAD_IS[0]] for label, key in PIX2PIX_TASKS.items() if label in p2p_labels
