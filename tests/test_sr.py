@@ -101,8 +101,9 @@ def set5_scores():
 @requires_checkpoint("srresnet-x4")
 def test_shipped_srresnet_beats_bicubic_on_set5(set5_scores):
     bicubic, srresnet = set5_scores["bicubic"], set5_scores["srresnet"]
-    assert srresnet["psnr"] > bicubic["psnr"] + 1.0, (srresnet["psnr"], bicubic["psnr"])
-    assert srresnet["ssim"] > bicubic["ssim"] + 0.01
+    assert srresnet["psnr"] >= 30.5, srresnet["psnr"]  # the target for a CPU-trained SRResNet (paper: 32.05)
+    assert srresnet["psnr"] > bicubic["psnr"] + 2.0, (srresnet["psnr"], bicubic["psnr"])
+    assert srresnet["ssim"] > bicubic["ssim"] + 0.04
     assert sum(a > b for a, b in zip(srresnet["per_image_psnr"], bicubic["per_image_psnr"])) == 5
 
 
