@@ -2,6 +2,7 @@
 
     python -m benchmarks.bench_sr                 # the table below, one subprocess per row
     python -m benchmarks.bench_sr --threads 2 --reps 3
+    python -m benchmarks.bench_sr --train-step --reps 7   # one SRResNet training step, fp32 vs fast
 
 Each row runs in a fresh subprocess so that its peak resident memory (``ru_maxrss``) is its own.
 "fast" is bf16 autocast + channels_last, forced on even where ``get_runtime()`` would not pick
@@ -68,6 +69,30 @@ def one(method: str, side: int, precision: str, tile: int, reps: int) -> dict:
             "peak_rss_mib": _rss_mib(), "peak_increase_mib": _rss_mib() - before}
 
 
+def train_steps(batch_size: int, reps: int) -> dict[str, float]:
+    """Median seconds of one SRResNet training step (96 px HR crops), fp32 and the fast path,
+    interleaved step by step so that machine noise hits both alike."""
+    from gan_core.device import Runtime
+    from gan_core.sr import PatchSource, SRResNet, SRResNetTraining, fake_photos
+    source = PatchSource(fake_photos(8, 200))
+    algos = {}
+    for name, rt in {"fp32": Runtime(torch.device("cpu"), None, False),
+                     "fast": Runtime(torch.device("cpu"), torch.bfloat16, True)}.items():
+        torch.manual_seed(0)
+        algos[name] = SRResNetTraining(SRResNet(), rt, source)
+    gen = torch.Generator().manual_seed(0)
+    batch = [torch.arange(batch_size) % len(source)]
+    times = {name: [] for name in algos}
+    for algo in algos.values():
+        algo.train_step(batch, gen)  # warm-up
+    for _ in range(reps):
+        for name, algo in algos.items():
+            t0 = time.perf_counter()
+            algo.train_step(batch, gen)
+            times[name].append(time.perf_counter() - t0)
+    return {name: float(np.median(t)) for name, t in times.items()}
+
+
 def main(argv=None) -> int:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--threads", type=int, default=2)
@@ -75,12 +100,20 @@ def main(argv=None) -> int:
     p.add_argument("--fast-reps", type=int, default=None,
                    help="reps of the bf16 rows (default: --reps where the CPU has native bf16, else 1: "
                         "emulated bf16 is slow)")
+    p.add_argument("--train-step", action="store_true",
+                   help="time an SRResNet training step (batch 16, 96 px crops) instead, fp32 vs fast")
     p.add_argument("--one", nargs=4, metavar=("METHOD", "SIDE", "PRECISION", "TILE"), help=argparse.SUPPRESS)
     args = p.parse_args(argv)
     torch.set_num_threads(args.threads)
     if args.fast_reps is None:
         from gan_core.device import cpu_supports_bf16
         args.fast_reps = args.reps if cpu_supports_bf16() else 1
+    if args.train_step:
+        med = train_steps(16, args.reps)
+        print(f"| SRResNet train step, batch 16, 96 px | fp32 {med['fp32'] * 1000:.0f} ms | bf16 autocast + "
+              f"channels_last {med['fast'] * 1000:.0f} ms | speed-up x{med['fp32'] / med['fast']:.2f} | "
+              f"{args.threads} threads, median of {args.reps} |")
+        return 0
     if args.one:
         method, side, precision, tile = args.one
         reps = args.reps if precision == "fp32" else args.fast_reps
