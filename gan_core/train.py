@@ -118,7 +118,7 @@ def build_srresnet(args, runtime):
     source, desc = _sr_photos(args)
     algo = SRResNetTraining(SRResNet(channels=args.channels, n_blocks=args.blocks), runtime, source,
                             crop=args.crop, lr=args.lr)
-    algo.card_info = {"loss": "MSE on RGB in [0, 1]", "lr": args.lr}
+    algo.card_info = {"loss": "MSE on RGB in [0, 1]"}
     return algo, (torch.arange(len(source)),), desc
 
 
@@ -135,7 +135,7 @@ def build_srgan(args, runtime):
                          adv_weight=args.adv_weight, content_loss=args.content_loss, fm_weight=args.fm_weight,
                          pixel_weight=args.pixel_weight)
     algo.card_info = {"init": str(args.init), "content_loss": algo.content_loss_used,
-                      "adversarial_weight": args.adv_weight, "lr": args.lr}
+                      "adversarial_weight": args.adv_weight}
     return algo, (torch.arange(len(source)),), desc
 
 
@@ -202,7 +202,7 @@ def build_pix2pix(args, runtime):
     algo = Pix2PixTraining(model, runtime, resolution=args.resolution, lambda_l1=args.lambda_l1,
                            l1_only=args.l1_only, flip=not args.no_flip, lr=args.lr)
     algo.card_info = {"objective": "L1 only (ablation)" if args.l1_only else f"cGAN + {args.lambda_l1:g} x L1",
-                      "task": args.data_root or args.task, "resolution": args.resolution, "lr": args.lr}
+                      "task": args.data_root or args.task, "resolution": args.resolution}
     return algo, (a, b), desc
 
 
@@ -245,7 +245,7 @@ def build_cyclegan(args, runtime):
     algo = CycleGANTraining(model, runtime, lambda_cycle=args.lambda_cycle, lambda_identity=args.lambda_identity,
                             gan_mode=args.gan_mode, lr=args.lr)
     algo.card_info = {"gan_mode": args.gan_mode, "lambda_cycle": args.lambda_cycle,
-                      "lambda_identity": args.lambda_identity, "lr": args.lr}
+                      "lambda_identity": args.lambda_identity}
     return algo, (a[:n], b[:n]), (f"Fashion-MNIST train split: {n} '{args.classes[0]}' items (A) and {n} "
                                   f"'{args.classes[1]}' items (B), unpaired, padded to 32x32, horizontal flips")
 
@@ -346,6 +346,9 @@ def main(argv=None) -> int:
             "date": time.strftime("%Y-%m-%d"),
             **getattr(algo, "card_info", {}),
         }
+        # the rate the optimisers hold now: a resumed run keeps its own, and --set-lr changes it
+        rates = sorted({g["lr"] for opt in algo.optimizers.values() for g in opt.param_groups})
+        training["lr_at_export"] = rates[0] if len(rates) == 1 else rates
         path = models.save(export_model, args.name, training=training)
         runtime.prepare(export_model)  # save() moved it to the CPU, contiguous: training goes on
         return path

@@ -147,7 +147,8 @@ class Trainer:
 
     ``data`` is a tuple of tensors sharing their first dimension (e.g. images, labels).
     ``callbacks`` are called as ``cb(step, logs)`` after every step; a progress bar, a live
-    plot or a test probe hook in there without touching the loop.
+    plot or a test probe hook in there without touching the loop. ``lr``, when given, replaces
+    every optimiser's learning rate, also after a resume (whose run state keeps its own).
     """
 
     def __init__(self, algo: Algorithm, data: Sequence[torch.Tensor], config: TrainConfig,

@@ -359,6 +359,11 @@ def test_cli_trains_on_a_users_ab_folder_and_names_the_checkpoints(tmp_path, che
     model = models.model_class("pix2pix-edges2clothing").from_pretrained(str(checkpoint_dir / "pix2pix-facades"))
     assert (model.in_channels, model.out_channels, model.num_downs) == (3, 3, 4)  # RGB, 16 px -> 4 levels
     assert "cGAN + 100 x L1" in (checkpoint_dir / "pix2pix-facades" / "README.md").read_text()
+    assert models.read_json("pix2pix-facades", "training.json")["lr_at_export"] == 2e-4
+    resumed = [("3" if a == "2" and argv[i - 1] == "--steps" else a) for i, a in enumerate(argv)]
+    assert train.main([*resumed, "--set-lr", "5e-5"]) == 0   # the same run, one step more, a lower rate
+    card = models.read_json("pix2pix-facades", "training.json")
+    assert (card["steps"], card["lr_at_export"]) == (3, 5e-5)
     assert train.parse_args(["pix2pix", "--task", "colorize", "--l1-only"]).name == "l1-colorize"
     assert train.parse_args(["cyclegan", "--classes", "Sneaker", "Ankle boot"]).name == "cyclegan-sneaker-boot"
     assert train.parse_args(["cyclegan", "--classes", "sandal", "Sneaker"]).name == "cyclegan-sandal-sneaker"
