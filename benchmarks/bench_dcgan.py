@@ -6,11 +6,11 @@ batch, interleaved in one run), and the latency of a 64-image grid from the ship
 from __future__ import annotations
 
 import argparse
-import time
+import functools
 
 import torch
 
-from benchmarks.common import machine, median_time
+from benchmarks.common import interleaved_medians, machine, median_time
 from gan_core.dcgan import DCGAN, DCGANTraining
 from gan_core.device import Runtime, cpu_supports_bf16, get_runtime
 from gan_core.train import fake_fmnist
@@ -32,16 +32,8 @@ def main(argv=None) -> None:
         algos[name] = DCGANTraining(DCGAN(ngf=args.ngf, ndf=args.ngf), rt)
     gen = torch.Generator().manual_seed(0)
     # interleave the two precisions so that machine noise hits both alike
-    samples = {name: [] for name in algos}
-    for name, algo in algos.items():
-        for _ in range(2):
-            algo.train_step([images], gen)
-    for _ in range(args.repeats):
-        for name, algo in algos.items():
-            t0 = time.perf_counter()
-            algo.train_step([images], gen)
-            samples[name].append(time.perf_counter() - t0)
-    med = {k: sorted(v)[len(v) // 2] for k, v in samples.items()}
+    med = interleaved_medians({name: functools.partial(algo.train_step, [images], gen)
+                               for name, algo in algos.items()}, repeats=args.repeats, warmup=2)
     print(f"machine: {machine()}; CPU bf16 instructions: {cpu_supports_bf16()}; "
           f"default runtime here: {get_runtime().describe()}")
     print(f"| DCGAN train step, ngf {args.ngf}, B{args.batch_size} | fp32 {1000 * med['fp32']:.0f} ms | "
@@ -52,7 +44,6 @@ def main(argv=None) -> None:
     from gan_core import models
     if (models.checkpoint_path("dcgan-fmnist") / "model.safetensors").exists():
         from apps.sampling import make_handlers
-        import functools
         h = make_handlers(functools.partial(gan_core.latents, "dcgan-fmnist"),
                           functools.partial(gan_core.decode, "dcgan-fmnist"))
         t, _ = median_time(lambda: h["sample_grid"](0, 64), repeats=args.repeats)

@@ -13,6 +13,7 @@ initialised network of the same architecture (and the row says so).
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import platform
 import resource
@@ -22,6 +23,8 @@ import time
 
 import numpy as np
 import torch
+
+from benchmarks.common import interleaved_medians
 
 ROWS = [  # (method, LR side, precision, tile)
     ("bicubic", 128, "fp32", 128), ("bicubic", 256, "fp32", 128),
@@ -82,15 +85,8 @@ def train_steps(batch_size: int, reps: int) -> dict[str, float]:
         algos[name] = SRResNetTraining(SRResNet(), rt, source)
     gen = torch.Generator().manual_seed(0)
     batch = [torch.arange(batch_size) % len(source)]
-    times = {name: [] for name in algos}
-    for algo in algos.values():
-        algo.train_step(batch, gen)  # warm-up
-    for _ in range(reps):
-        for name, algo in algos.items():
-            t0 = time.perf_counter()
-            algo.train_step(batch, gen)
-            times[name].append(time.perf_counter() - t0)
-    return {name: float(np.median(t)) for name, t in times.items()}
+    return interleaved_medians({name: functools.partial(algo.train_step, batch, gen)
+                                for name, algo in algos.items()}, repeats=reps)
 
 
 def main(argv=None) -> int:

@@ -35,3 +35,18 @@ def median_time(fn, repeats: int = 7, warmup: int = 2) -> tuple[float, list[floa
             torch.cuda.synchronize()
         times.append(time.perf_counter() - t0)
     return statistics.median(times), times
+
+
+def interleaved_medians(fns: dict, repeats: int = 7, warmup: int = 1) -> dict[str, float]:
+    """Median wall time in seconds of each ``fns[name]()``, the functions called in turn within each
+    repeat so that machine noise hits all of them alike (their ratio is then measured in one run)."""
+    for fn in fns.values():
+        for _ in range(warmup):
+            fn()
+    samples = {name: [] for name in fns}
+    for _ in range(repeats):
+        for name, fn in fns.items():
+            t0 = time.perf_counter()
+            fn()
+            samples[name].append(time.perf_counter() - t0)
+    return {name: statistics.median(t) for name, t in samples.items()}
