@@ -72,6 +72,10 @@ def eval_colorize() -> dict[str, dict]:
         for variant in ("l1", "pix2pix"):
             out = np.asarray(i2i.translate("colorize", photo, variant))
             per_image[i2i.checkpoint_for("colorize", variant)].append(i2i.color_scores(out, orig))
+    names = sorted(photos)
+    print("\nPSNR (dB) per Set14 photo: " + " | ".join(
+        f"{n}: " + ", ".join(f"{key.split(' ')[0]} {per_image[key][i]['psnr']:.2f}" for key in per_image)
+        for i, n in enumerate(names)))
     out = {}
     for key, scores in per_image.items():
         out[key] = {k: float(np.mean([s[k] for s in scores])) for k in scores[0]}
