@@ -1,0 +1,218 @@
+"""The lab's training algorithm: a ``Lab`` owns G, D, their optimisers and a seeded data/noise
+stream, and steps the game the way the lecture states it (Goodfellow et al., 2014,
+https://arxiv.org/abs/1406.2661, Algorithm 1):
+
+    for each iteration:  (1) k times: fix G, update D;   (2) fix D, update G.
+
+Every switch of "Improved Techniques for Training GANs" (Salimans et al., 2016,
+https://arxiv.org/abs/1606.03498) is a field of ``LabConfig``; so are packing (PacGAN, Lin et al.,
+2018, https://arxiv.org/abs/1712.04086) and unrolled D (Metz et al., 2017,
+https://arxiv.org/abs/1611.02163). ``Lab.twin(**change)`` builds an A/B partner that starts from the
+same weights and sees the same data and noise, so the changed switch is the only difference.
+"""
+from __future__ import annotations
+
+import dataclasses
+import threading
+from dataclasses import dataclass
+
+import torch
+from torch.func import functional_call
+
+from . import data, losses
+from .model import Discriminator, Generator
+
+STRUCTURAL = ("dataset", "points", "noise_dim", "g_layers", "g_units", "d_layers", "d_units",
+              "minibatch", "vbn", "pack", "seed")  # changing one of these rebuilds the networks
+VBN_REF = 64  # size of the fixed reference batch of virtual batch norm
+
+
+@dataclass(frozen=True)
+class LabConfig:
+    dataset: str = "ring8"          # a key of data.DATASETS, or "drawn"
+    points: tuple = ()              # the drawn points ((x, y), ...) when dataset == "drawn"
+    noise_dim: int = 2              # 1 or 2
+    noise: str = "gaussian"         # "gaussian" (N(0, I)) or "uniform" (U[-1, 1])
+    g_layers: int = 3               # hidden layers of G, 0-5
+    g_units: int = 64               # units per hidden layer, up to 128
+    d_layers: int = 3
+    d_units: int = 64
+    loss: str = "nonsaturating"     # one of losses.LOSSES
+    d_opt: str = "adam"             # "adam" or "sgd"
+    g_opt: str = "adam"
+    d_lr: float = 1e-3
+    g_lr: float = 1e-3
+    k: int = 1                      # D steps per G step
+    batch: int = 256
+    seed: int = 0                   # initial weights and the data/noise stream
+    gp_weight: float = 10.0         # λ of WGAN-GP
+    feature_matching: bool = False  # G matches D's mean last-layer features (Salimans 3.1)
+    minibatch: bool = False         # minibatch discrimination in D (Salimans 3.2)
+    hist_avg: float = 0.0           # weight of historical averaging, 0 = off (Salimans 3.3)
+    label_smooth: float = 0.0       # real target 1 − s for D, 0 = off (Salimans 3.4)
+    vbn: bool = False               # virtual batch norm in G (Salimans 3.5)
+    pack: int = 1                   # PacGAN: D judges `pack` samples at once
+    unroll: int = 0                 # unrolled D steps behind G's update (Metz et al.)
+
+
+def make_optimizer(name: str, params, lr: float) -> torch.optim.Optimizer:
+    if name == "adam":
+        return torch.optim.Adam(params, lr=lr, betas=(0.5, 0.999), fused=True)
+    if name == "sgd":
+        return torch.optim.SGD(params, lr=lr, foreach=True)
+    raise ValueError(f"unknown optimiser {name!r}")
+
+
+class Lab:
+    """One run of the 2-D game; ``history`` holds one record per completed G step."""
+
+    def __init__(self, config: LabConfig):
+        self.config = c = config
+        self.data = data.get(c.dataset, c.points)
+        self.G = Generator(noise_dim=c.noise_dim, layers=c.g_layers, units=c.g_units, vbn=c.vbn, seed=c.seed)
+        self.D = Discriminator(layers=c.d_layers, units=c.d_units, pack=c.pack, minibatch=c.minibatch,
+                               seed=c.seed)
+        self._stream = torch.Generator()
+        if c.vbn:  # the reference batch is drawn once and fixed (Salimans 3.5)
+            self.G.z_ref = self.noise(VBN_REF, self._at(-1, 0))
+        self.d_params, self.g_params = list(self.D.parameters()), list(self.G.parameters())
+        self.set_optimizers(c)
+        self.d_avg = [p.detach().clone() for p in self.d_params]   # running means for historical averaging
+        self.g_avg = [p.detach().clone() for p in self.g_params]
+        self.d_steps = self.g_steps = 0
+        self.history: list[dict] = []
+        self.last_d: dict = {}
+        self.lock = threading.Lock()  # one step at a time, whichever request asks
+
+    # ---- the seeded stream: batch t of each role is the same in every lab with this seed ----
+    def _at(self, t: int, role: int) -> torch.Generator:
+        return self._stream.manual_seed((self.config.seed * 1_000_003 + t * 8 + role) % (2**63))
+
+    def noise(self, n: int, gen: torch.Generator) -> torch.Tensor:
+        if self.config.noise == "uniform":
+            return torch.rand(n, self.config.noise_dim, generator=gen) * 2 - 1
+        return torch.randn(n, self.config.noise_dim, generator=gen)                 # (n, noise_dim)
+
+    def set_optimizers(self, c: LabConfig) -> None:
+        self.opt_d = make_optimizer(c.d_opt, self.d_params, c.d_lr)
+        self.opt_g = make_optimizer(c.g_opt, self.g_params, c.g_lr)
+
+    def update_config(self, config: LabConfig) -> None:
+        """Apply a change that keeps the networks (learning rates, loss, switches that add no weights)."""
+        old, self.config = self.config, config
+        if (old.d_opt, old.g_opt) != (config.d_opt, config.g_opt):
+            self.set_optimizers(config)
+        for opt, lr in ((self.opt_d, config.d_lr), (self.opt_g, config.g_lr)):
+            for group in opt.param_groups:
+                group["lr"] = lr
+
+    def twin(self, **change) -> "Lab":
+        """A partner with ``change`` applied, the same initial weights where the shapes agree, and
+        the same data and noise stream. Call it before training (weights are taken from the seed)."""
+        return Lab(dataclasses.replace(self.config, **change))
+
+    # ---- (1) fix G, update D ----
+    def d_step(self) -> dict:
+        c, t = self.config, self.d_steps
+        real = self.data.sample(c.batch, self._at(t, 0))                           # (B, 2)
+        with torch.no_grad():                                                      # G is fixed
+            fake = self.G(self.noise(c.batch, self._at(t, 1)))                      # (B, 2)
+        if self.D.mbd is None:  # one pass over both halves; minibatch features need separate batches
+            real_out, fake_out = self.D(torch.cat([real, fake])).chunk(2)
+        else:
+            real_out, fake_out = self.D(real), self.D(fake)
+        # maximise log D(x) + log(1 − D(G(z))) (or the chosen loss): minimise d_loss
+        loss = losses.d_loss(c.loss, real_out, fake_out, 1.0 - c.label_smooth)
+        if c.loss == "wgan_gp":
+            u = torch.rand(c.batch, 1, generator=self._at(t, 2))
+            loss = loss + c.gp_weight * losses.gradient_penalty(self.D, real, fake, u, c.pack)
+        total = loss + c.hist_avg * losses.historical_penalty(self.d_params, self.d_avg) if c.hist_avg else loss
+        norm = self._apply(total, self.d_params, self.opt_d, self.d_avg, self.d_steps)
+        self.d_steps += 1
+        self.last_d = {"loss_d": loss.item(), "d_real": losses.d_prob(c.loss, real_out).mean().item(),
+                       "d_fake": losses.d_prob(c.loss, fake_out).mean().item(), "grad_d": norm}
+        return self.last_d
+
+    # ---- (2) fix D, update G ----
+    def g_step(self) -> dict:
+        c, t = self.config, self.g_steps
+        fake = self.G(self.noise(c.batch, self._at(t, 3)))                          # (B, 2)
+        if c.feature_matching:  # Salimans 3.1: match E f(x) of D's last hidden layer instead
+            real = self.data.sample(c.batch, self._at(t, 4))
+            with torch.no_grad():
+                f_real = self.D.features(real)
+            loss = losses.feature_matching(f_real, self.D.features(fake))
+            fake_out = None
+        else:
+            fake_out = self.unrolled_d(fake, t) if c.unroll else self.D(fake)
+            loss = losses.g_loss(c.loss, fake_out)                              # fool the fixed D
+        total = loss + c.hist_avg * losses.historical_penalty(self.g_params, self.g_avg) if c.hist_avg else loss
+        norm = self._apply(total, self.g_params, self.opt_g, self.g_avg, self.g_steps)  # D gets no update
+        self.g_steps += 1
+        if fake_out is None:
+            with torch.no_grad():
+                fake_out = self.D(fake.detach())
+        record = {"step": self.g_steps, "loss_g": loss.item(), "grad_g": norm,
+                  **(self.last_d or {"loss_d": float("nan"), "d_real": float("nan"), "grad_d": float("nan")}),
+                  "d_fake": losses.d_prob(c.loss, fake_out.detach()).mean().item()}
+        self.history.append(record)
+        return record
+
+    def iteration(self) -> dict:
+        """k D-steps then one G-step."""
+        for _ in range(self.config.k):
+            self.d_step()
+        return self.g_step()
+
+    def run(self, iterations: int) -> dict | None:
+        record = None
+        with self.lock:
+            for _ in range(iterations):
+                record = self.iteration()
+        return record
+
+    def _apply(self, loss, params, opt, avg, done: int) -> float:
+        """Gradients of ``loss`` for ``params`` only, one optimiser step, the running average of the
+        ``done + 2`` iterates θ_0 .. θ_{done+1}; -> the gradient's norm."""
+        grads = torch.autograd.grad(loss, params)
+        for p, g in zip(params, grads):
+            p.grad = g
+        opt.step()
+        torch._foreach_lerp_(avg, [p.detach() for p in params], 1.0 / (done + 2))  # kept even while off
+        return torch.linalg.vector_norm(torch.stack(torch._foreach_norm(grads))).item()
+
+    def unrolled_d(self, fake: torch.Tensor, t: int) -> torch.Tensor:
+        """D(fake) after ``unroll`` look-ahead D steps that G differentiates through (Metz et al.).
+
+        The look-ahead copies D's optimiser (SGD, or Adam with its current moments), uses fresh real
+        batches and G's current samples, and leaves the real D untouched.
+        """
+        c = self.config
+        names = [n for n, _ in self.D.named_parameters()]
+        params = list(self.d_params)
+        state = [self.opt_d.state.get(p, {}) for p in self.d_params]
+        m = [s["exp_avg"] if "exp_avg" in s else torch.zeros_like(p) for s, p in zip(state, params)]
+        v = [s["exp_avg_sq"] if "exp_avg_sq" in s else torch.zeros_like(p) for s, p in zip(state, params)]
+        step = float(state[0]["step"]) if state and "step" in state[0] else 0.0
+        for i in range(c.unroll):
+            real = self.data.sample(c.batch, self._at(t, 5 + (i % 3)))
+            out = functional_call(self.D, dict(zip(names, params)), (torch.cat([real, fake]),))
+            real_out, fake_out = out.chunk(2)
+            loss = losses.d_loss(c.loss if c.loss != "wgan_gp" else "nonsaturating", real_out, fake_out,
+                                 1.0 - c.label_smooth)
+            grads = torch.autograd.grad(loss, params, create_graph=True)
+            if c.d_opt == "adam":
+                step += 1
+                m = [0.5 * a + 0.5 * g for a, g in zip(m, grads)]
+                v = [0.999 * a + 0.001 * g * g for a, g in zip(v, grads)]
+                bc1, bc2 = 1 - 0.5 ** step, 1 - 0.999 ** step
+                params = [p - c.d_lr * (a / bc1) / ((b / bc2 + 1e-16).sqrt() + 1e-8)
+                          for p, a, b in zip(params, m, v)]
+            else:
+                params = [p - c.d_lr * g for p, g in zip(params, grads)]
+        return functional_call(self.D, dict(zip(names, params)), (fake,))
+
+    @torch.no_grad()
+    def samples(self, n: int = 2500, seed: int = 987654) -> torch.Tensor:
+        """``n`` samples of G ``(n, 2)`` from a fixed evaluation noise (independent of training)."""
+        return self.G(self.noise(n, torch.Generator().manual_seed(seed)))

@@ -1,0 +1,151 @@
+"""The 2-D training lab's maths on tiny tensors, its data sets and metrics, and its steps."""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+import torch
+
+from gan_core.lab import data, losses, metrics
+from gan_core.lab.model import Discriminator, MinibatchDiscrimination, VirtualBatchNorm
+from gan_core.lab.train import Lab, LabConfig
+
+TINY = dict(g_layers=1, g_units=8, d_layers=1, d_units=8, batch=16)
+
+
+def test_minibatch_discrimination_matches_the_definition():
+    mbd = MinibatchDiscrimination(2, kernels=2, kernel_dim=2, gen=torch.Generator().manual_seed(0))
+    with torch.no_grad():
+        mbd.T.copy_(torch.tensor([[1.0, 0.0, 0.5, 0.0], [0.0, 1.0, 0.0, 2.0]]))
+    f = torch.tensor([[0.0, 0.0], [1.0, 0.0], [0.0, 3.0]])
+    out = mbd(f)
+    assert out.shape == (3, 4) and torch.equal(out[:, :2], f)
+    m = (f @ mbd.T).view(3, 2, 2)
+    for i in range(3):
+        for b in range(2):
+            want = sum(math.exp(-(m[i, b] - m[j, b]).abs().sum().item()) for j in range(3) if j != i)
+            assert out[i, 2 + b].item() == pytest.approx(want, rel=1e-5)
+    # points 0 and 1 differ by 1 in kernel 0 (M = f T): o = e^-1 + e^-(|0|+|3|) for point 0
+    assert out[0, 2].item() == pytest.approx(math.exp(-1) + math.exp(-3), rel=1e-6)
+
+
+def test_historical_penalty_and_running_average():
+    assert losses.historical_penalty([torch.tensor([1.0, 2.0])], [torch.zeros(2)]).item() == 5.0
+    lab = Lab(LabConfig(hist_avg=1e-3, **TINY))
+    iterates = [[p.detach().clone() for p in lab.d_params]]
+    for _ in range(3):
+        lab.d_step()
+        iterates.append([p.detach().clone() for p in lab.d_params])
+    for i, avg in enumerate(lab.d_avg):
+        mean = torch.stack([it[i] for it in iterates]).mean(0)   # (1/t) Σ θ_i over θ_0..θ_3
+        assert torch.allclose(avg, mean, atol=1e-6)
+
+
+def test_one_sided_label_smoothing_targets_point_nine():
+    logit = torch.tensor([math.log(0.9 / 0.1)], requires_grad=True)  # D(x) = 0.9
+    fake = torch.tensor([-2.0])
+    (g_smooth,) = torch.autograd.grad(losses.d_loss("nonsaturating", logit, fake, 0.9), logit)
+    (g_plain,) = torch.autograd.grad(losses.d_loss("nonsaturating", logit, fake, 1.0), logit)
+    assert abs(g_smooth.item()) < 1e-6                # 0.9 is the optimum: no push further
+    assert g_plain.item() == pytest.approx(-0.1, abs=1e-6)  # σ(l) − 1 = −0.1: push D(x) towards 1
+    # least squares: the real term is 0.5 (D(x) − 0.9)²
+    assert losses.d_loss("least_squares", torch.tensor([0.9]), torch.tensor([0.0]), 0.9).item() == pytest.approx(0)
+
+
+def test_virtual_batch_norm_uses_the_reference_batch_and_the_sample():
+    torch.manual_seed(0)
+    vbn = VirtualBatchNorm(3)
+    ref, x = torch.randn(5, 3), torch.randn(4, 3) * 2 + 1
+    out, ref_out = vbn(x, ref)
+    for i in range(4):
+        joined = torch.cat([ref, x[i:i + 1]])           # (6, 3): reference ∪ {x_i}
+        want = (x[i] - joined.mean(0)) / (joined.var(0, unbiased=False) + vbn.eps).sqrt()
+        assert torch.allclose(out[i], want, atol=1e-5)
+    alone, _ = vbn(x[:1], ref)                         # no dependence on the batch-mates
+    assert torch.allclose(alone[0], out[0], atol=1e-6)
+    assert torch.allclose(ref_out.mean(0), torch.zeros(3), atol=1e-5)
+    assert torch.allclose(ref_out.var(0, unbiased=False), torch.ones(3), atol=1e-3)
+
+
+def test_saturating_g_loss_vanishes_when_d_wins():
+    l = torch.tensor([-8.0], requires_grad=True)      # D(G(z)) ≈ 3e-4: D rejects the fake
+    (sat,) = torch.autograd.grad(losses.g_loss("minimax", l), l)
+    (ns,) = torch.autograd.grad(losses.g_loss("nonsaturating", l), l)
+    assert abs(sat.item()) < 1e-3 and ns.item() == pytest.approx(-1.0, abs=1e-3)
+
+
+def test_packing_concatenates_samples():
+    d = Discriminator(layers=1, units=4, pack=2, seed=0)
+    x = torch.arange(8.0).view(4, 2)
+    out = d(x)
+    assert out.shape == (2,)
+    h = torch.nn.functional.leaky_relu(d.hidden[0](torch.tensor([[0.0, 1, 2, 3]])), 0.2)
+    assert out[0].item() == pytest.approx(d.out(h).item(), abs=1e-6)
+
+
+def test_ring_and_grid_modes_and_sigma():
+    ring, grid = data.ring8(), data.grid25()
+    assert ring.modes.shape == (8, 2) and np.allclose(np.linalg.norm(ring.modes, axis=1), 2.0)
+    assert ring.sigma == 0.02 and grid.sigma == 0.05
+    assert sorted(set(grid.modes[:, 0])) == [-4, -2, 0, 2, 4] and grid.modes.shape == (25, 2)
+    pts = grid.sample(5000, torch.Generator().manual_seed(1)).numpy()
+    assert np.array_equal(pts, grid.sample(5000, torch.Generator().manual_seed(1)).numpy())
+    offsets = pts - np.round(pts / 2) * 2               # distance to the nearest grid mode, per axis
+    assert offsets.std() == pytest.approx(0.05, rel=0.05)
+    assert abs(grid.cell_probs(np.linspace(-5.5, 5.5, 51)).sum() - 1) < 1e-9
+
+
+def test_mode_metrics_on_hand_made_points():
+    ring = data.ring8()
+    m = ring.modes
+    pts = np.stack([m[0], m[0] + [0.059, 0], m[3], m[5] + [0, -0.061], [0.0, 0.0]])
+    out = metrics.mode_stats(pts, m, ring.sigma)
+    assert out["modes"] == 2                           # modes 0 and 3; 0.061 > 3σ misses mode 5
+    assert out["hq"] == pytest.approx(3 / 5)
+    assert list(out["counts"][[0, 3, 5]]) == [2, 1, 0]
+
+
+def test_reverse_kl_known_answers():
+    ring = data.ring8()
+    gen = torch.Generator().manual_seed(0)
+    real = ring.sample(2500, gen).numpy()
+    one_mode = ring.modes[2] + 0.02 * np.random.default_rng(0).standard_normal((2500, 2))
+    assert metrics.reverse_kl(real, ring) < 0.05
+    assert metrics.reverse_kl(one_mode, ring) == pytest.approx(math.log(8), abs=0.05)  # collapse to 1 of 8
+
+
+def test_d_step_changes_only_d_and_g_step_only_g():
+    lab = Lab(LabConfig(**TINY))
+    g0 = {k: v.clone() for k, v in lab.G.state_dict().items()}
+    d0 = {k: v.clone() for k, v in lab.D.state_dict().items()}
+    lab.d_step()
+    assert all(torch.equal(v, g0[k]) for k, v in lab.G.state_dict().items())
+    assert not all(torch.equal(v, d0[k]) for k, v in lab.D.state_dict().items())
+    d1 = {k: v.clone() for k, v in lab.D.state_dict().items()}
+    lab.g_step()
+    assert all(torch.equal(v, d1[k]) for k, v in lab.D.state_dict().items())
+    assert not all(torch.equal(v, g0[k]) for k, v in lab.G.state_dict().items())
+    assert (lab.d_steps, lab.g_steps, len(lab.history)) == (1, 1, 1)
+
+
+def test_unrolled_g_step_leaves_d_alone_and_tiny_lr_matches_plain_d():
+    lab = Lab(LabConfig(unroll=3, d_opt="sgd", d_lr=1e-6, **TINY))
+    fake = lab.G(lab.noise(16, torch.Generator().manual_seed(0)))
+    d0 = [p.clone() for p in lab.d_params]
+    assert torch.allclose(lab.unrolled_d(fake, 0), lab.D(fake), atol=1e-4)
+    lab.g_step()
+    assert all(torch.equal(a, b) for a, b in zip(d0, lab.d_params))
+
+
+def test_ab_twins_start_identical_and_share_the_data_stream():
+    a = Lab(LabConfig(seed=3, **TINY))
+    b = a.twin(label_smooth=0.1)
+    for x, y in ((a.G, b.G), (a.D, b.D)):
+        assert all(torch.equal(p, q) for p, q in zip(x.state_dict().values(), y.state_dict().values()))
+    c = a.twin(minibatch=True)                          # an extra layer; the shared layers stay equal
+    assert all(torch.equal(p.weight, q.weight) for p, q in zip(a.D.hidden, c.D.hidden))
+    assert torch.equal(a.data.sample(8, a._at(5, 0)), b.data.sample(8, b._at(5, 0)))
+    a.run(3), b.run(3)
+    assert a.history[0]["d_real"] == b.history[0]["d_real"]  # the same D on the same first batch
+    assert a.history[-1]["d_real"] != b.history[-1]["d_real"]  # then the smoothed target shows
