@@ -262,8 +262,9 @@ def _forget(session) -> None:
         session.run_id += 1
 
 
-def create_demo(max_live: int = MAX_LIVE, max_steps: int = MAX_STEPS) -> gr.Blocks:
-    h = make_handlers(max_live, max_steps)
+def create_demo(max_live: int = MAX_LIVE, max_steps: int = MAX_STEPS, live: LiveLabs | None = None) -> gr.Blocks:
+    """The tab, built inside the caller's context; ``live`` may be shared to watch the training labs."""
+    h = make_handlers(max_live, max_steps, live)
     d = DEFAULTS
     with gr.Blocks() as demo:
         with gr.Accordion("How the lab works: the algorithm, the picture, the measures", open=True):
@@ -329,13 +330,14 @@ def create_demo(max_live: int = MAX_LIVE, max_steps: int = MAX_STEPS) -> gr.Bloc
         controls = [dataset, points, noise_dim, noise, g_layers, g_units, d_layers, d_units, loss, d_opt, g_opt,
                     d_lr, g_lr, k, batch, seed, fm, mbd, ha, ls, vbn, pack, unroll, ab, every]
         ins, outs = [state, *controls], [state, fig, info]
-        play.click(h["play"], ins, outs, api_name="play", concurrency_limit=max_live + 2)
+        play.click(h["play"], ins, outs, api_name="play", concurrency_limit=h["live"].cap + 2)
         pause.click(h["pause"], state, [state, info], api_name="pause", concurrency_limit=None)
         for button, name in ((step_d, "step_d"), (step_g, "step_g"), (step_it, "step_iteration")):
             button.click(h[name], ins, outs, api_name=name, concurrency_limit=None)
         restart.click(h["restart"], ins, outs, api_name="restart", concurrency_limit=None)
         reset.click(h["reset"], ins, [*outs, seed], api_name="reset", concurrency_limit=None)
-        draw.select(h["add_point"], points, [points, draw], api_name="add_point")
+        # a click carries event data only a browser sends: API users type points (show_points) instead
+        draw.select(h["add_point"], points, [points, draw], api_name="add_point", api_visibility="private")
         points.submit(h["show_points"], points, draw, api_name="show_points")
         clear.click(lambda: ("", canvas("")), None, [points, draw], api_name="clear_points")
         loss.change(h["equation"], loss, loss_md, api_name="equation")
