@@ -13,7 +13,7 @@ import numpy as np
 from PIL import Image, ImageDraw
 
 from gan_core.lab import data, losses, render
-from gan_core.lab.sessions import AB, HIST_AVG, SMOOTH, LabSession, LiveLabs, sync
+from gan_core.lab.sessions import AB, DECAY, HIST_AVG, SMOOTH, LabSession, LiveLabs, sync
 from gan_core.lab.train import LabConfig
 
 MAX_LIVE = 4            # labs training at once on the whole server (2 CPU cores)
@@ -25,11 +25,11 @@ DATASET_CHOICES = [("Ring of 8 Gaussians", "ring8"), ("Grid of 25 Gaussians", "g
 # the controls every training handler reads, in this order
 NAMES = ("dataset", "points", "noise_dim", "noise", "g_layers", "g_units", "d_layers", "d_units", "loss",
          "d_opt", "g_opt", "d_lr", "g_lr", "k", "batch", "seed", "feature_matching", "minibatch", "hist_avg",
-         "label_smooth", "vbn", "pack", "unroll", "ab", "every")
+         "label_smooth", "vbn", "pack", "unroll", "lr_decay", "ab", "every")
 DEFAULTS = dict(dataset="ring8", points="", noise_dim=2, noise="gaussian", g_layers=2, g_units=64, d_layers=2,
                 d_units=64, loss="nonsaturating", d_opt="adam", g_opt="adam", d_lr=1e-3, g_lr=1e-3, k=1,
                 batch=256, seed=0, feature_matching=False, minibatch=False, hist_avg=False, label_smooth=False,
-                vbn=False, pack=1, unroll=0, ab="off", every=25)
+                vbn=False, pack=1, unroll=0, lr_decay=False, ab="off", every=25)
 PRESETS = {"vanilla": dict(DEFAULTS),
            "improved": {**DEFAULTS, "minibatch": True, "pack": 4, "label_smooth": True}}
 
@@ -54,6 +54,8 @@ TECHNIQUES = """
 - *Virtual batch norm* (§3.5): $G$'s layers are normalised with a fixed reference batch.
 - *Packing* (PacGAN, Lin et al., 2018): $D$ judges $m$ samples at once, which penalises collapse.
 - *Unrolled D* (Metz et al., 2017): $G$ differentiates through $n$ look-ahead steps of $D$.
+- *Learning-rate decay* (Robbins & Monro, 1951): steps of size lr/(1 + t/2000) let the samples settle
+  onto the modes instead of jittering around them.
 
 **What to try.** Preset *vanilla* on the ring: watch the purple points jump from mode to mode (collapse,
 cycling). Switch A/B to "minibatch discrimination" and press play: both runs start from the same weights
@@ -124,7 +126,7 @@ def parse(values) -> tuple[LabConfig, str, int]:
         feature_matching=bool(v["feature_matching"]), minibatch=bool(v["minibatch"]),
         hist_avg=HIST_AVG if v["hist_avg"] else 0.0, label_smooth=SMOOTH if v["label_smooth"] else 0.0,
         vbn=bool(v["vbn"]), pack=_number(v["pack"], "Packing", 1, 4, True),
-        unroll=_number(v["unroll"], "Unrolled D steps", 0, 10, True))
+        unroll=_number(v["unroll"], "Unrolled D steps", 0, 10, True), lr_decay=DECAY if v["lr_decay"] else 0.0)
     if config.batch % config.pack:
         raise gr.Error(f"Batch ({config.batch}) must be a multiple of the packing ({config.pack}).")
     return config, _choice(v["ab"], "A/B", list(AB)), _number(v["every"], "Iterations per frame", 20, 50, True)
@@ -194,12 +196,14 @@ def make_handlers(max_live: int = MAX_LIVE, max_steps: int = MAX_STEPS, live: Li
                 note = "Training..." if done < max_steps else \
                     f"Paused after {max_steps} iterations, the most one press of play runs. Press play to go on."
                 yield session, figure(session), status(session, note)
+            if session.paused == my_run:  # the last word on the page: this stream was paused
+                yield session, figure(session), status(session, "Paused.")
         finally:
             live.release(slot)
 
     def pause(session):
         if session is not None:
-            session.run_id += 1
+            session.paused, session.run_id = session.run_id, session.run_id + 1
         return session, "Paused." if session is not None else "Nothing to pause yet."
 
     def stepper(kind: str):
@@ -313,6 +317,7 @@ def create_demo(max_live: int = MAX_LIVE, max_steps: int = MAX_STEPS, live: Live
                         vbn = gr.Checkbox(d["vbn"], label="Virtual batch norm (G)")
                     pack = gr.Slider(1, 4, d["pack"], step=1, label="Packing m (PacGAN; 1 = off)")
                     unroll = gr.Slider(0, 10, d["unroll"], step=1, label="Unrolled D steps (0 = off)")
+                    decay = gr.Checkbox(d["lr_decay"], label="Learning-rate decay: lr / (1 + t/2000)")
                 ab = gr.Dropdown(list(AB), value=d["ab"], label="A/B: run B = A with this one switch changed "
                                                               "(same initial weights, same data)")
             with gr.Column(scale=3):
@@ -328,7 +333,7 @@ def create_demo(max_live: int = MAX_LIVE, max_steps: int = MAX_STEPS, live: Live
                                interactive=False)
                 info = gr.Markdown(elem_id="lab-status")
         controls = [dataset, points, noise_dim, noise, g_layers, g_units, d_layers, d_units, loss, d_opt, g_opt,
-                    d_lr, g_lr, k, batch, seed, fm, mbd, ha, ls, vbn, pack, unroll, ab, every]
+                    d_lr, g_lr, k, batch, seed, fm, mbd, ha, ls, vbn, pack, unroll, decay, ab, every]
         ins, outs = [state, *controls], [state, fig, info]
         play.click(h["play"], ins, outs, api_name="play", concurrency_limit=h["live"].cap + 2)
         pause.click(h["pause"], state, [state, info], api_name="pause", concurrency_limit=None)

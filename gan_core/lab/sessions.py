@@ -19,11 +19,13 @@ from .train import STRUCTURAL, Lab, LabConfig
 
 HIST_AVG = 1e-3         # weight of the historical-averaging penalty when switched on
 SMOOTH = 0.1            # one-sided label smoothing: real target 0.9
+DECAY = 2000.0          # τ of the learning-rate decay lr / (1 + t/τ) when switched on
 # the A/B partner B is A with one switch changed: label -> (field, value when on, value when off)
 AB = {"off": None, "feature matching": ("feature_matching", True, False),
       "minibatch discrimination": ("minibatch", True, False), "historical averaging": ("hist_avg", HIST_AVG, 0.0),
       "label smoothing": ("label_smooth", SMOOTH, 0.0), "virtual batch norm": ("vbn", True, False),
       "packing (4)": ("pack", 4, 1), "unrolled D (5)": ("unroll", 5, 0),
+      "learning-rate decay": ("lr_decay", DECAY, 0.0),
       **{f"loss: {name}": ("loss", name, "minimax" if name == "nonsaturating" else "nonsaturating")
          for name in losses.LOSSES}}
 
@@ -34,6 +36,7 @@ class LabSession:
     b: Lab | None = None                 # the A/B twin, None when A/B is off
     ab: str = "off"                      # which switch B flips
     run_id: int = 0                      # a stream runs while this equals its own id; pause bumps it
+    paused: int = -1                     # the id of the stream that pause ended
     key: str = field(default_factory=lambda: uuid.uuid4().hex)
 
     def labs(self) -> list[Lab]:

@@ -53,6 +53,7 @@ class LabConfig:
     vbn: bool = False               # virtual batch norm in G (Salimans 3.5)
     pack: int = 1                   # PacGAN: D judges `pack` samples at once
     unroll: int = 0                 # unrolled D steps behind G's update (Metz et al.)
+    lr_decay: float = 0.0           # τ > 0: both learning rates are lr / (1 + t/τ) at iteration t, 0 = off
 
 
 def make_optimizer(name: str, params, lr: float) -> torch.optim.Optimizer:
@@ -102,9 +103,6 @@ class Lab:
         old, self.config = self.config, config
         if (old.d_opt, old.g_opt) != (config.d_opt, config.g_opt):
             self.set_optimizers(config)
-        for opt, lr in ((self.opt_d, config.d_lr), (self.opt_g, config.g_lr)):
-            for group in opt.param_groups:
-                group["lr"] = lr
 
     def twin(self, **change) -> "Lab":
         """A partner with ``change`` applied, the same initial weights where the shapes agree, and
@@ -171,12 +169,20 @@ class Lab:
                 record = self.iteration()
         return record
 
+    def _lr(self, lr: float) -> float:
+        """The learning rate now: constant, or decayed as lr / (1 + t/τ) (Robbins-Monro steps)."""
+        tau = self.config.lr_decay
+        return lr / (1 + self.g_steps / tau) if tau else lr
+
     def _apply(self, loss, params, opt, avg, done: int) -> float:
         """Gradients of ``loss`` for ``params`` only, one optimiser step, the running average of the
         ``done + 2`` iterates θ_0 .. θ_{done+1}; -> the gradient's norm."""
         grads = torch.autograd.grad(loss, params)
         for p, g in zip(params, grads):
             p.grad = g
+        lr = self._lr(self.config.d_lr if opt is self.opt_d else self.config.g_lr)
+        for group in opt.param_groups:
+            group["lr"] = lr
         opt.step()
         torch._foreach_lerp_(avg, [p.detach() for p in params], 1.0 / (done + 2))  # kept even while off
         return torch.linalg.vector_norm(torch.stack(torch._foreach_norm(grads))).item()

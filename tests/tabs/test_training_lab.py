@@ -55,9 +55,10 @@ def test_pause_ends_the_stream_and_releases_its_slot():
     stream = h["play"](None, *vals())
     session, _, _ = next(stream)
     session, text = h["pause"](session)
+    assert text == "Paused." and next(stream)[2].endswith("Paused.")  # the stream's last frame says so
     with pytest.raises(StopIteration):
         next(stream)
-    assert h["live"].live() == 0 and text == "Paused."
+    assert h["live"].live() == 0
 
 
 def test_steps_per_request_are_capped():
