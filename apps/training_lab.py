@@ -6,6 +6,7 @@ Run alone: ``python -m apps.training_lab``.
 """
 from __future__ import annotations
 
+import dataclasses
 import math
 
 import gradio as gr
@@ -14,6 +15,7 @@ from PIL import Image, ImageDraw
 
 from gan_core.lab import data, losses, render
 from gan_core.lab.sessions import AB, DECAY, HIST_AVG, SMOOTH, LabSession, LiveLabs, sync
+from gan_core.lab.train import PRESETS as LAB_PRESETS
 from gan_core.lab.train import LabConfig
 
 MAX_LIVE = 4            # labs training at once on the whole server (2 CPU cores)
@@ -30,8 +32,10 @@ DEFAULTS = dict(dataset="ring8", points="", noise_dim=2, noise="gaussian", g_lay
                 d_units=64, loss="nonsaturating", d_opt="adam", g_opt="adam", d_lr=1e-3, g_lr=1e-3, k=1,
                 batch=256, seed=0, feature_matching=False, minibatch=False, hist_avg=False, label_smooth=False,
                 vbn=False, pack=1, unroll=0, lr_decay=False, ab="off", every=25)
-PRESETS = {"vanilla": dict(DEFAULTS),
-           "improved": {**DEFAULTS, "minibatch": True, "pack": 4, "label_smooth": True}}
+SWITCH_FIELDS = ("feature_matching", "minibatch", "hist_avg", "label_smooth", "vbn", "lr_decay")  # shown as boxes
+PRESETS = {name: {**DEFAULTS, **{f.name: bool(getattr(c, f.name)) if f.name in SWITCH_FIELDS else getattr(c, f.name)
+                                 for f in dataclasses.fields(c) if f.name in DEFAULTS and f.name not in ("dataset", "points")}}
+           for name, c in LAB_PRESETS.items()}
 
 ALGORITHM = r"""
 **The algorithm** (Goodfellow et al., 2014, Algorithm 1). Repeat: **(1)** fix $G$ and take $k$ steps on
@@ -54,7 +58,7 @@ TECHNIQUES = """
 - *Virtual batch norm* (§3.5): $G$'s layers are normalised with a fixed reference batch.
 - *Packing* (PacGAN, Lin et al., 2018): $D$ judges $m$ samples at once, which penalises collapse.
 - *Unrolled D* (Metz et al., 2017): $G$ differentiates through $n$ look-ahead steps of $D$.
-- *Learning-rate decay* (Robbins & Monro, 1951): steps of size lr/(1 + t/2000) let the samples settle
+- *Learning-rate decay* (Robbins & Monro, 1951): steps of size lr/(1 + t/1000) let the samples settle
   onto the modes instead of jittering around them.
 
 **What to try.** Preset *vanilla* on the ring: watch the purple points jump from mode to mode (collapse,
@@ -317,13 +321,13 @@ def create_demo(max_live: int = MAX_LIVE, max_steps: int = MAX_STEPS, live: Live
                         vbn = gr.Checkbox(d["vbn"], label="Virtual batch norm (G)")
                     pack = gr.Slider(1, 4, d["pack"], step=1, label="Packing m (PacGAN; 1 = off)")
                     unroll = gr.Slider(0, 10, d["unroll"], step=1, label="Unrolled D steps (0 = off)")
-                    decay = gr.Checkbox(d["lr_decay"], label="Learning-rate decay: lr / (1 + t/2000)")
+                    decay = gr.Checkbox(d["lr_decay"], label="Learning-rate decay: lr / (1 + t/1000)")
                 ab = gr.Dropdown(list(AB), value=d["ab"], label="A/B: run B = A with this one switch changed "
                                                               "(same initial weights, same data)")
             with gr.Column(scale=3):
                 with gr.Row():
-                    play = gr.Button("▶ Play", variant="primary", elem_id="lab-play")
-                    pause = gr.Button("⏸ Pause", elem_id="lab-pause")
+                    play = gr.Button("Play", variant="primary", elem_id="lab-play")
+                    pause = gr.Button("Pause", elem_id="lab-pause")
                     step_d = gr.Button("D step")
                     step_g = gr.Button("G step")
                     step_it = gr.Button("Full iteration")

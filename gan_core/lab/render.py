@@ -18,7 +18,7 @@ HEAT = 48           # D is evaluated on HEAT × HEAT points
 STRIP = 64          # height of each curve strip
 REAL, FAKE = np.array([16, 150, 72]), np.array([140, 60, 170])
 CURVES = (("loss", ("loss_d", "loss_g")), ("D(x), D(G(z))", ("d_real", "d_fake")),
-          ("‖∇‖ (log)", ("grad_d", "grad_g")))
+          ("log10 gradient norm", ("grad_d", "grad_g")))
 
 
 @torch.no_grad()

@@ -15,11 +15,10 @@ import uuid
 from dataclasses import dataclass, field
 
 from . import losses
-from .train import STRUCTURAL, Lab, LabConfig
+from .train import DECAY, STRUCTURAL, Lab, LabConfig
 
 HIST_AVG = 1e-3         # weight of the historical-averaging penalty when switched on
 SMOOTH = 0.1            # one-sided label smoothing: real target 0.9
-DECAY = 2000.0          # τ of the learning-rate decay lr / (1 + t/τ) when switched on
 # the A/B partner B is A with one switch changed: label -> (field, value when on, value when off)
 AB = {"off": None, "feature matching": ("feature_matching", True, False),
       "minibatch discrimination": ("minibatch", True, False), "historical averaging": ("hist_avg", HIST_AVG, 0.0),

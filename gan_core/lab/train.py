@@ -25,6 +25,7 @@ from .model import Discriminator, Generator
 STRUCTURAL = ("dataset", "points", "noise_dim", "g_layers", "g_units", "d_layers", "d_units",
               "minibatch", "vbn", "pack", "seed")  # changing one of these rebuilds the networks
 VBN_REF = 64  # size of the fixed reference batch of virtual batch norm
+DECAY = 1000.0  # τ of the learning-rate decay lr / (1 + t/τ) when it is switched on
 
 
 @dataclass(frozen=True)
@@ -54,6 +55,11 @@ class LabConfig:
     pack: int = 1                   # PacGAN: D judges `pack` samples at once
     unroll: int = 0                 # unrolled D steps behind G's update (Metz et al.)
     lr_decay: float = 0.0           # τ > 0: both learning rates are lr / (1 + t/τ) at iteration t, 0 = off
+
+
+# the tab's presets: "vanilla" shows the failure, "improved" is vanilla plus switches
+PRESETS = {"vanilla": LabConfig(g_layers=2, d_layers=2, g_units=64, d_units=64)}
+PRESETS["improved"] = dataclasses.replace(PRESETS["vanilla"], minibatch=True, lr_decay=DECAY)
 
 
 def make_optimizer(name: str, params, lr: float) -> torch.optim.Optimizer:

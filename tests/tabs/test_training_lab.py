@@ -121,5 +121,8 @@ def test_equation_and_presets():
     h = tl.make_handlers()
     assert "log(1-D(G(z)))" in h["equation"]("minimax").replace(" ", "")
     assert "lambda" in h["equation"]("wgan_gp")
-    improved = dict(zip([n for n in tl.NAMES if n not in ("dataset", "points", "seed")], h["preset"]("improved")))
-    assert improved["pack"] > 1
+    names = [n for n in tl.NAMES if n not in ("dataset", "points", "seed")]
+    improved, vanilla = (dict(zip(names, h["preset"](p))) for p in ("improved", "vanilla"))
+    config, _, _ = tl.parse(vals(**{**improved, "every": 20}))
+    assert config == tl.dataclasses.replace(tl.LAB_PRESETS["improved"], seed=0)  # the boxes rebuild the preset
+    assert improved != vanilla and not any(vanilla[n] for n in tl.SWITCH_FIELDS)

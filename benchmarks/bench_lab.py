@@ -1,0 +1,117 @@
+"""Benchmark of the GAN training lab: mode coverage, sample quality and speed on the 2-D sets.
+
+    nice python -m benchmarks.bench_lab --seeds 5 --iters 4000            # presets on ring and grid
+    nice python -m benchmarks.bench_lab --ablation --sets grid25          # one switch on at a time
+    python -m benchmarks.bench_lab --speed                                 # it/s and the first frame
+
+Measures (gan_core/lab/metrics.py): on 2500 samples of G, a sample is high quality if it lies within
+3σ of its nearest mode, a mode is covered if it is the nearest mode of at least one high-quality
+sample (VEEGAN / PacGAN), and the reverse KL is KL(p_G ‖ p_data) on a 50×50 grid.
+Every configuration runs the same seeds; each seed fixes the initial weights and the data stream.
+"""
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import statistics
+import subprocess
+import time
+
+import torch
+
+from gan_core.lab import metrics
+from gan_core.lab.sessions import AB
+from gan_core.lab.train import PRESETS, Lab
+
+SWITCHES = ["feature matching", "minibatch discrimination", "historical averaging", "label smoothing",
+            "virtual batch norm", "packing (4)", "unrolled D (5)", "learning-rate decay"]
+
+
+def run(config, iters: int) -> dict:
+    lab = Lab(config)
+    t0 = time.perf_counter()
+    lab.run(iters)
+    seconds = time.perf_counter() - t0
+    return {**metrics.evaluate(lab.samples().numpy(), lab.data), "its": iters / seconds}
+
+
+def mean_std(values) -> str:
+    values = list(values)
+    sd = statistics.stdev(values) if len(values) > 1 else 0.0
+    return f"{statistics.mean(values):.1f} ± {sd:.1f}"
+
+
+def row(name: str, results: list[dict]) -> str:
+    return (f"| {name} | {mean_std(r['modes'] for r in results)} / {results[0]['n_modes']} | "
+            f"{mean_std(100 * r['hq'] for r in results)} | {mean_std(r['reverse_kl'] for r in results)} | "
+            f"{statistics.median(r['its'] for r in results):.0f} |")
+
+
+def table(dataset: str, configs: dict, seeds: int, iters: int) -> None:
+    print(f"\n{dataset}, {iters} iterations, seeds 0-{seeds - 1} (mean ± std):\n")
+    print("| configuration | modes covered | high quality % | reverse KL | median it/s |\n|---|---|---|---|---|")
+    for name, config in configs.items():
+        results = [run(dataclasses.replace(config, dataset=dataset, seed=s), iters) for s in range(seeds)]
+        print(row(name, results), flush=True)
+
+
+def speed(frames: int = 20) -> None:
+    """Throughput of the play stream itself (training + a frame every ``every`` iterations) and the
+    time from pressing play to its first frame, through the tab's own handler."""
+    from apps import training_lab as tl
+    h = tl.make_handlers(max_steps=10**9)
+    for preset in ("vanilla", "improved"):
+        values = dict(zip([n for n in tl.NAMES if n not in ("dataset", "points", "seed")], h["preset"](preset)))
+        for every in (25, 50):
+            v = {**tl.DEFAULTS, **values, "every": every}
+            t0 = time.perf_counter()
+            stream = h["play"](None, *[v[n] for n in tl.NAMES])
+            session, _, _ = next(stream)
+            first = time.perf_counter() - t0
+            next(stream)
+            t1, start = time.perf_counter(), session.a.g_steps
+            for _ in range(frames):
+                next(stream)
+            rate = (session.a.g_steps - start) / (time.perf_counter() - t1)
+            stream.close()
+            print(f"| {preset} | batch {v['batch']} | frame every {every} | {rate:.0f} it/s incl. frames | "
+                  f"first frame {1000 * first:.0f} ms |", flush=True)
+        bare = Lab(dataclasses.replace(PRESETS[preset]))
+        bare.run(50)
+        t0 = time.perf_counter()
+        bare.run(1000)
+        print(f"| {preset} | training only | {1000 / (time.perf_counter() - t0):.0f} it/s |", flush=True)
+
+
+def main() -> None:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--seeds", type=int, default=5)
+    p.add_argument("--iters", type=int, default=4000)
+    p.add_argument("--sets", nargs="+", default=["ring8", "grid25"])
+    p.add_argument("--ablation", action="store_true", help="vanilla + one switch at a time")
+    p.add_argument("--speed", action="store_true")
+    p.add_argument("--threads", type=int, default=1, help="torch threads (1 is fastest for these MLPs)")
+    args = p.parse_args()
+    torch.set_num_threads(args.threads)
+    cpu = subprocess.run(["lscpu"], capture_output=True, text=True).stdout
+    model = next((l.split(":", 1)[1].strip() for l in cpu.splitlines() if l.startswith("Model name")), "?")
+    flags = [f for f in ("avx512_bf16", "amx_bf16") if f in cpu]
+    print(f"CPU: {model}; {', '.join(flags) or 'no avx512_bf16/amx'}; torch {torch.__version__}, "
+          f"{torch.get_num_threads()} thread(s), fp32")
+    if args.speed:
+        speed()
+        return
+    for dataset in args.sets:
+        if args.ablation:
+            base = PRESETS["vanilla"]
+            configs = {"vanilla": base}
+            for name in SWITCHES:
+                field, on, _ = AB[name]
+                configs[f"vanilla + {name}"] = dataclasses.replace(base, **{field: on})
+        else:
+            configs = dict(PRESETS)
+        table(dataset, configs, args.seeds, args.iters)
+
+
+if __name__ == "__main__":
+    main()
