@@ -1,0 +1,202 @@
+"""Tab "GAN architectures": four ways to give a GAN more than noise, side by side.
+
+Conditional GAN (the label goes into G and D), AC-GAN (D also names the class), InfoGAN (codes
+G must keep readable, no labels at all) and the semi-supervised GAN (D is a classifier that
+learns from 100 labels plus unlabelled items). The tab receives callables and labels only;
+``app.py`` wires them to the checkpoints. Run alone: ``python -m apps.architectures``.
+"""
+from __future__ import annotations
+
+from typing import Callable
+
+import gradio as gr
+import torch
+
+from gan_core import pictures
+
+from . import inputs
+from .architecture_cards import architecture_card, curve_picture
+from .common import grid
+
+LATEX = [{"left": "$$", "right": "$$", "display": True}, {"left": "$", "right": "$", "display": False}]
+MAX_SEED = 2**31 - 1
+CODES = {"categorical c_cat": "category", "continuous c1": "c1", "continuous c2": "c2"}
+
+LOSSES = {
+    "cgan": r"""**Conditional GAN** (Mirza & Osindero 2014). Both players get the class $y$: G as a one-hot
+vector concatenated to $z$, D as ten constant planes concatenated to the image.
+$$\min_G \max_D\; \mathbb E_{x,y}[\log D(x\mid y)] + \mathbb E_{z,y}[\log(1 - D(G(z\mid y)\mid y))]$$""",
+    "acgan": r"""**AC-GAN** (Odena et al. 2017). D never sees the label; it outputs the source $S$ and the class $C$.
+$$L_S = \mathbb E[\log P(S{=}\text{real}\mid X_\text{real})] + \mathbb E[\log P(S{=}\text{fake}\mid X_\text{fake})]$$
+$$L_C = \mathbb E[\log P(C{=}c\mid X_\text{real})] + \mathbb E[\log P(C{=}c\mid X_\text{fake})]$$
+D maximises $L_S + L_C$, G maximises $L_C - L_S$.""",
+    "infogan": r"""**InfoGAN** (Chen et al. 2016). No labels: G gets codes $c$ beside $z$, and must keep them
+readable by $Q$, a small head on D's body.
+$$\min_{G,Q}\max_D\; V(D,G) - \lambda\, L_I(G,Q),\qquad L_I = \mathbb E_{c,\,x\sim G(z,c)}[\log Q(c\mid x)] + H(c) \le I(c; G(z,c))$$""",
+    "sgan": r"""**Semi-supervised GAN** (Salimans et al. 2016; Odena 2016). D is a 10-class classifier; "fake" is an
+implicit 11th class: $D(x) = \frac{Z(x)}{Z(x)+1}$, $Z(x) = \sum_k e^{l_k(x)}$.
+$$L_D = \underbrace{-\mathbb E_{x,y}\log p(y\mid x)}_{\text{100 labels}} \underbrace{- \mathbb E_x \log D(x) - \mathbb E_z \log(1 - D(G(z)))}_{\text{unlabelled items and fakes}},\qquad L_G = \lVert \mathbb E f(x) - \mathbb E f(G(z)) \rVert^2$$""",
+}
+
+
+def _figure(metrics: dict, key: str, spec: str = ".1%") -> str:
+    v = metrics.get(key)
+    return "not measured yet" if v is None else format(v, spec)
+
+
+def make_handlers(class_grid: Callable, code_traversal: Callable, own_classifier: Callable, judge: Callable,
+                  class_names, conditional: dict, infogan: str | None, sgan: tuple | None) -> dict:
+    """The tab's functions as plain Python. ``judge(images)`` -> probabilities ``(n, 10)``;
+    ``conditional`` maps a model label to its checkpoint; ``sgan`` is (SGAN, baseline) checkpoints."""
+    by_label = {label: name for name, label in conditional.items()}
+
+    def model_of(label):
+        return inputs.choice(label, "Model", by_label)
+
+    def verdicts(name, images, classes, seeds):
+        p_judge = judge(images)
+        own = own_classifier(name, images) if name.startswith("acgan") else None
+        head = "| requested | seed | judge says | " + ("AC-GAN's P(requested) |" if own is not None else "") + "\n"
+        head += "|---|---|---|" + ("---|" if own is not None else "") + "\n"
+        rows, right = [], 0
+        for i, (c, s) in enumerate((c, s) for c in classes for s in seeds):
+            k = int(p_judge[i].argmax())
+            right += k == c
+            cell = f"| {class_names[c]} | {s} | {class_names[k]} ({p_judge[i, k]:.0%}) |"
+            rows.append(cell + (f" {own[i, c]:.0%} |" if own is not None else ""))
+        return f"**The judge names the requested class in {right} of {len(rows)} cells.**\n\n" + head + "\n".join(rows)
+
+    def class_dial(label, klass, seed, count):
+        name = model_of(label)
+        klass = inputs.integer(klass, "Class", 0, 9)
+        seed = inputs.integer(seed, "Seed", 0, MAX_SEED - 64)
+        count = inputs.integer(count, "Number of items", 1, 32)
+        seeds = list(range(seed, seed + count))
+        images = class_grid(name, [klass], seeds)
+        return grid(images, nrow=min(8, count)), verdicts(name, images, [klass], seeds)
+
+    def class_matrix(label, seed, count):
+        name = model_of(label)
+        seed = inputs.integer(seed, "Seed", 0, MAX_SEED - 16)
+        count = inputs.integer(count, "Seeds (columns)", 1, 10)
+        seeds, classes = list(range(seed, seed + count)), list(range(10))
+        images = class_grid(name, classes, seeds)
+        return grid(images, nrow=count), verdicts(name, images, classes, seeds)
+
+    def traverse(code, category, c1, c2, seed, rows):
+        if infogan is None:
+            raise gr.Error("The InfoGAN checkpoint is missing: train it with `python -m gan_core.train infogan`.")
+        code = inputs.choice(code, "Code", CODES)
+        category = inputs.integer(category, "Categorical code", 0, 9)
+        c1, c2 = inputs.number(c1, "Code c1", -1, 1), inputs.number(c2, "Code c2", -1, 1)
+        seed = inputs.integer(seed, "Seed", 0, MAX_SEED - 16)
+        rows = inputs.integer(rows, "Seeds (rows)", 1, 8)
+        values = list(range(10)) if code == "category" else torch.linspace(-2, 2, 9).tolist()
+        images = code_traversal(infogan, code, values, range(seed, seed + rows), category=category, continuous=(c1, c2))
+        what = "c_cat = 0 … 9" if code == "category" else f"{code} from -2 to 2 (trained on [-1, 1])"
+        return grid(images, nrow=len(values)), f"Columns: {what}; rows: seeds {seed} … {seed + rows - 1}."
+
+    def classify_upload(upload):
+        if sgan is None:
+            raise gr.Error("The SGAN checkpoints are missing: run `python -m gan_core.gan.sweep`.")
+        picture = inputs.picture(upload, "picture", max_pixels=4096 * 4096)
+        try:
+            item = torch.from_numpy(pictures.item_28(picture.image, background=0)).view(1, 1, 28, 28)
+        except pictures.PictureError as err:
+            raise gr.Error(str(err)) from None
+        out = [own_classifier(name, item)[0] for name in sgan]
+        as_label = [{class_names[k]: float(p[k]) for k in range(10)} for p in out]
+        return pictures.to_pil(item, 6), *as_label
+
+    return {"class_dial": class_dial, "class_matrix": class_matrix, "traverse": traverse,
+            "classify_upload": classify_upload}
+
+
+def create_demo(class_grid: Callable, code_traversal: Callable, own_classifier: Callable, judge: Callable, *,
+                class_names, conditional: dict, infogan: str | None = None, sgan: tuple | None = None,
+                figures: dict | None = None) -> gr.Blocks:
+    """``conditional``: checkpoint -> label of the class-conditional models (cGAN, AC-GAN);
+    ``figures``: checkpoint -> its evaluation figures (metrics.json)."""
+    figures = figures or {}
+    h = make_handlers(class_grid, code_traversal, own_classifier, judge, class_names, conditional, infogan, sgan)
+    labels = list(conditional.values())
+    with gr.Blocks() as demo:
+        gr.Markdown("Four ways to give a GAN more than noise. Each card shows where the label or code enters "
+                    "G and D and what D outputs; beside it, the loss it is trained with.")
+        for kind in ("cgan", "acgan", "infogan", "sgan"):
+            with gr.Row():
+                gr.Image(architecture_card(kind), label=f"{kind} architecture", format="png", interactive=False,
+                         scale=3, buttons=[])
+                gr.Markdown(LOSSES[kind], latex_delimiters=LATEX)
+
+        gr.Markdown("## Class dial: the label sets the class, z sets the style")
+        with gr.Row():
+            model = gr.Radio(labels, value=labels[0] if labels else None, label="Model")
+            klass = gr.Slider(0, 9, value=7, step=1, label="Class (0-9: " + ", ".join(class_names) + ")")
+            seed = gr.Number(0, precision=0, label="Seed")
+            count = gr.Slider(1, 32, value=8, step=1, label="Number of items")
+        go = gr.Button("Draw this class")
+        dial_grid = gr.Image(label="Items of the chosen class", format="png", interactive=False, elem_id="arch-dial")
+        dial_table = gr.Markdown()
+        go.click(h["class_dial"], [model, klass, seed, count], [dial_grid, dial_table], api_name="arch_class_dial")
+        with gr.Row():
+            mseed = gr.Number(0, precision=0, label="First seed")
+            mcount = gr.Slider(1, 10, value=6, step=1, label="Seeds (columns)")
+        mgo = gr.Button("Class x seed matrix")
+        matrix = gr.Image(label="Rows: classes 0-9; columns: the same z in every row", format="png",
+                          interactive=False, elem_id="arch-matrix")
+        matrix_table = gr.Markdown()
+        mgo.click(h["class_matrix"], [model, mseed, mcount], [matrix, matrix_table], api_name="arch_class_matrix")
+        for name, label in conditional.items():
+            m = figures.get(name, {})
+            gr.Markdown(f"*{label}*: the judge names the requested class in {_figure(m, 'class_consistency')} of "
+                        f"10,000 samples (worst class {_figure(m, 'class_consistency_min')}); judge FID "
+                        f"{_figure(m, 'judge_fid', '.1f')}; diversity within a class "
+                        f"{_figure(m, 'diversity_vs_real_mean', '.0%')} of real items'.")
+
+        gr.Markdown("## InfoGAN: codes found without labels")
+        m = figures.get(infogan, {}) if infogan else {}
+        gr.Markdown(f"Reading c_cat with Q as a clustering of the 10,000 test items: "
+                    f"**{_figure(m, 'clustering_accuracy_test')}** correct under the best one-to-one matching. "
+                    f"c1 controls *{m.get('c1_controls', '?')}* (ρ = {_figure(m, 'c1_spearman', '.2f')}), "
+                    f"c2 controls *{m.get('c2_controls', '?')}* (ρ = {_figure(m, 'c2_spearman', '.2f')}).")
+        with gr.Row():
+            code = gr.Radio(list(CODES), value="continuous c1", label="Traverse")
+            cat = gr.Slider(0, 9, value=0, step=1, label="Categorical code c_cat", elem_id="arch-cat")
+            c1 = gr.Slider(-1, 1, value=0, step=0.1, label="c1", elem_id="arch-c1")
+            c2 = gr.Slider(-1, 1, value=0, step=0.1, label="c2", elem_id="arch-c2")
+            iseed = gr.Number(0, precision=0, label="First seed")
+            irows = gr.Slider(1, 8, value=4, step=1, label="Seeds (rows)")
+        traversal = gr.Image(label="Traversal", format="png", interactive=False, elem_id="arch-traversal")
+        caption = gr.Markdown()
+        controls = [code, cat, c1, c2, iseed, irows]
+        gr.Button("Traverse").click(h["traverse"], controls, [traversal, caption], api_name="arch_traverse")
+        for c, key in ((code, "code"), (cat, "cat"), (c1, "c1"), (c2, "c2")):  # live: a moved control redraws
+            c.change(h["traverse"], controls, [traversal, caption], api_name=f"arch_traverse_{key}",
+                  api_visibility="undocumented")
+
+        gr.Markdown("## Semi-supervised GAN: 100 labels")
+        curve = figures.get(sgan[0], {}).get("label_curve", {}) if sgan else {}
+        gr.Image(curve_picture(curve), label="Test accuracy vs labels: SGAN and the same network on the labels "
+                                             "alone (mean ± std over label draws)", format="png", interactive=False)
+        with gr.Row():
+            upload = inputs.picture_input(label="Upload or paste an item", elem_id="arch-upload")
+            seen = gr.Image(label="What the classifiers see (28x28)", format="png", interactive=False)
+        ask = gr.Button("Classify")
+        with gr.Row():
+            p_sgan = gr.Label(num_top_classes=3, label="SGAN (100 labels + unlabelled items)")
+            p_base = gr.Label(num_top_classes=3, label="Supervised only (the same 100 labels)")
+        ask.click(h["classify_upload"], upload, [seen, p_sgan, p_base], api_name="arch_sgan_classify")
+    return demo
+
+
+
+if __name__ == "__main__":
+    import gan_core
+    from gan_core import checkpoints
+    names = ("cgan-fmnist", "acgan-fmnist", "infogan-fmnist", "sgan-fmnist", "supervised-fmnist")
+    inputs.harden(create_demo(
+        gan_core.class_grid, gan_core.code_traversal, gan_core.classifier_probabilities, gan_core.judge_probabilities,
+        class_names=gan_core.FMNIST_CLASSES, conditional={"cgan-fmnist": "Conditional GAN", "acgan-fmnist": "AC-GAN"},
+        infogan="infogan-fmnist", sgan=("sgan-fmnist", "supervised-fmnist"),
+        figures={n: checkpoints.read_json(n, "metrics.json") for n in names})).launch()

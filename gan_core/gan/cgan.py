@@ -1,0 +1,105 @@
+"""Conditional GAN (Mirza & Osindero 2014, https://arxiv.org/abs/1411.1784) on Fashion-MNIST 32x32.
+
+Both players see the class y. As in the paper, y enters by *concatenation*:
+* G gets [z, onehot(y)] as its input vector (the paper joins them in a hidden layer);
+* D gets the image with 10 extra channels, channel y all ones and the rest zeros, i.e. onehot(y)
+  broadcast over the 32x32 plane and concatenated to the pixels.
+
+    min_G max_D V(D, G) = E_{x,y}[log D(x | y)] + E_{z,y}[log(1 - D(G(z | y) | y))]     (paper, Eq. 2)
+
+The networks are DCGAN's (``dcgan.Generator`` with a longer input, ``dcgan.Discriminator`` with
+11 input channels). With y fixed and z varying, G draws one class in many styles; with z fixed
+and y varying, one style in every class.
+"""
+from __future__ import annotations
+
+import torch
+from huggingface_hub import PyTorchModelHubMixin
+from torch import nn
+
+from ..prior import standard_normal
+from .common import NUM_CLASSES, adam_pair, frozen, label_tensor, net_to_items, one_hot, real_images, update
+from .dcgan import Discriminator, Generator, dcgan_init
+
+
+def label_planes(labels: torch.Tensor, size: int = 32) -> torch.Tensor:
+    """``(B,)`` -> ``(B, 10, size, size)``: onehot(y) broadcast over the image plane."""
+    return one_hot(labels)[:, :, None, None].expand(-1, -1, size, size)
+
+
+class CGAN(nn.Module, PyTorchModelHubMixin, library_name="gan-demo-suite",
+           tags=["gan", "conditional-gan", "fashion-mnist"]):
+    """G(z | y) and D(x | y) saved together.
+
+    Args:
+        nz: length of the noise vector z (G's input is nz + 10 long).
+        ngf: generator width (channels of the last hidden layer).
+        ndf: discriminator width (channels of the first layer).
+    """
+
+    def __init__(self, nz: int = 100, ngf: int = 32, ndf: int = 32):
+        super().__init__()
+        self.nz = nz
+        self.generator = Generator(nz + NUM_CLASSES, ngf)      # [z, onehot(y)] (B, nz+10) -> (B, 1, 32, 32)
+        self.discriminator = Discriminator(ndf, 1 + NUM_CLASSES)  # [x, planes(y)] (B, 11, 32, 32) -> (B,)
+        self.apply(dcgan_init)
+
+    def prior(self, n: int, generator: torch.Generator | None = None, label=None) -> torch.Tensor:
+        """z ~ N(0, I) ``(n, nz)``; the class travels separately, as ``label``."""
+        return standard_normal(n, self.nz, generator)
+
+    def g(self, z: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
+        return self.generator(torch.cat([z, one_hot(labels).to(z)], 1))  # (B, nz+10) -> (B, 1, 32, 32)
+
+    def d(self, x: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
+        planes = label_planes(labels, x.shape[-1]).to(x)
+        return self.discriminator(torch.cat([x, planes], 1))  # (B, 1+10, 32, 32) -> logit (B,)
+
+    @torch.no_grad()
+    def decode(self, z: torch.Tensor, label=None) -> torch.Tensor:
+        """z ``(B, nz)`` and class ``label`` (an int or B ints; None: 0, 1, ..., 9, 0, ...) -> items
+        ``(B, 1, 28, 28)`` in [0, 1]."""
+        n = z.shape[0]
+        labels = torch.arange(n) % NUM_CLASSES if label is None else label_tensor(label, n)
+        param = next(self.parameters())
+        return net_to_items(self.g(z.to(param.device), labels.to(param.device)))
+
+
+class CGANTraining:
+    """Algorithm 1 of Goodfellow et al. 2014 with y given to both players (an algorithm for
+    ``gan_core.trainer.Trainer``; Adam, lr 2e-4, beta1 0.5 as DCGAN). Fakes are drawn with the
+    labels of the real batch, so D sees every class as often in both halves of its loss."""
+
+    def __init__(self, model: CGAN, runtime, *, lr_d: float = 2e-4, lr_g: float = 2e-4):
+        self.model = runtime.prepare(model)
+        self.runtime = runtime
+        self.optimizers = adam_pair(self.d_parameters(model), model.generator.parameters(), lr_d, lr_g)
+
+    def d_parameters(self, model) -> list:
+        return list(model.discriminator.parameters())
+
+    def inputs(self, batch, gen):
+        """(real images ``(B, 1, 32, 32)``, their labels ``(B,)``, z ``(B, nz)``) on the device."""
+        real = real_images(batch[0], self.runtime)
+        return real, batch[1].to(self.runtime.device), self.runtime.tensor(self.model.prior(real.shape[0], gen))
+
+    def train_step(self, batch, gen):
+        from ..losses import discriminator_loss, generator_loss_nonsaturating, minimax_value
+        m, rt = self.model, self.runtime
+        real, y, z = self.inputs(batch, gen)
+
+        # (1) Fix G, update D: maximise log D(x | y) + log(1 - D(G(z | y) | y))
+        with rt.autocast():
+            fake = m.g(z, y)
+            d_real, d_fake = m.d(real, y), m.d(fake.detach(), y)
+            loss_d = discriminator_loss(d_real, d_fake)
+        update(self.optimizers["D"], loss_d)
+
+        # (2) Fix D, update G: maximise log D(G(z | y) | y) (the non-saturating form)
+        with frozen(m.discriminator), rt.autocast():
+            loss_g = generator_loss_nonsaturating(m.d(fake, y))
+        update(self.optimizers["G"], loss_g)
+
+        return {"loss_D": loss_d.item(), "loss_G": loss_g.item(), "V": minimax_value(d_real, d_fake).item(),
+                "D(x|y)": torch.sigmoid(d_real.float()).mean().item(),
+                "D(G(z|y)|y)": torch.sigmoid(d_fake.float()).mean().item()}

@@ -1,0 +1,156 @@
+"""GAN architectures: the losses of cGAN, AC-GAN, InfoGAN and the semi-supervised GAN, one training
+step of each on tiny models, resume, the label draw, the clustering accuracy and the public API."""
+from __future__ import annotations
+
+import math
+
+import pytest
+import torch
+
+import gan_core
+from gan_core import checkpoints, losses
+from gan_core.gan.acgan import ACGAN, ACGANTraining
+from gan_core.gan.cgan import CGAN, CGANTraining
+from gan_core.gan.evaluate import clustering_accuracy
+from gan_core.gan.infogan import InfoGAN, InfoGANTraining
+from gan_core.gan.sgan import SGAN, SGANTraining, label_draw
+from gan_core.runtime import Runtime
+from gan_core.testing import fake_fmnist
+from gan_core.trainer import Trainer, TrainConfig
+
+CPU32 = Runtime(torch.device("cpu"), None, False)
+IMAGES, LABELS = fake_fmnist(64)
+
+
+def tiny(kind: str):
+    torch.manual_seed(0)
+    if kind == "cgan":
+        return CGANTraining(CGAN(nz=8, ngf=4, ndf=4), CPU32)
+    if kind == "acgan":
+        return ACGANTraining(ACGAN(nz=8, ngf=4, ndf=4), CPU32)
+    if kind == "infogan":
+        return InfoGANTraining(InfoGAN(nz=6, ngf=4, ndf=4), CPU32)
+    return SGANTraining(SGAN(nz=8, ngf=4, ndf=4, generator=kind == "sgan"), CPU32, IMAGES[:20], LABELS[:20])
+
+
+KINDS = ["cgan", "acgan", "infogan", "sgan", "supervised"]
+
+
+def test_class_and_info_losses_are_the_written_log_likelihoods():
+    logits, y = torch.tensor([[2.0, 0.0, -1.0]]), torch.tensor([0])
+    assert losses.class_loss(logits, y).item() == pytest.approx(-math.log(math.e ** 2 / (math.e ** 2 + 1 + math.e ** -1)))
+    # a perfect continuous guess costs nothing; a miss of 2 costs 1/2 * 2^2 times lambda
+    cat = torch.tensor([[30.0] + [0.0] * 9])
+    zero = losses.info_loss(cat, torch.tensor([0]), torch.zeros(1, 2), torch.zeros(1, 2))
+    assert zero.item() == pytest.approx(0.0, abs=1e-9)
+    miss = losses.info_loss(cat, torch.tensor([0]), torch.tensor([[2.0, 0.0]]), torch.zeros(1, 2), lambda_cont=0.5)
+    assert miss.item() == pytest.approx(0.5 * 0.5 * 4, abs=1e-6)
+
+
+def test_sgan_d_is_z_over_z_plus_one():
+    logits = torch.tensor([[0.3, -1.2, 2.0], [-5.0, -5.0, -5.0]])
+    z = logits.exp().sum(1)
+    torch.testing.assert_close(losses.sgan_log_d(logits).exp(), z / (z + 1))
+    torch.testing.assert_close(losses.sgan_log_one_minus_d(logits).exp(), 1 / (z + 1))
+    # shifting every logit by c keeps the class posterior and moves only D(x): the implicit fake class
+    sup_a, _ = losses.sgan_discriminator_loss(logits, torch.tensor([2, 0]), logits, logits)
+    sup_b, _ = losses.sgan_discriminator_loss(logits + 3, torch.tensor([2, 0]), logits, logits)
+    assert sup_a.item() == pytest.approx(sup_b.item(), abs=1e-5)
+    real_hi = losses.sgan_discriminator_loss(logits, torch.tensor([2, 0]), logits + 3, logits - 3)[1]
+    real_lo = losses.sgan_discriminator_loss(logits, torch.tensor([2, 0]), logits - 3, logits + 3)[1]
+    assert real_hi < real_lo
+
+
+def test_feature_matching_compares_batch_means():
+    f = torch.randn(16, 5)
+    assert losses.feature_matching_loss(f, f[torch.randperm(16)]).item() == pytest.approx(0.0, abs=1e-10)
+    assert losses.feature_matching_loss(f, f + 1).item() == pytest.approx(5.0, rel=1e-5)
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_one_step_is_finite_and_moves_every_trained_part(kind):
+    algo = tiny(kind)
+    before = {k: v.clone() for k, v in algo.model.state_dict().items()}
+    logs = algo.train_step([IMAGES[:16], LABELS[:16]], torch.Generator().manual_seed(0))
+    assert logs and all(math.isfinite(v) for v in logs.values())
+    after = algo.model.state_dict()
+    parts = {k.split(".")[0] for k in before}
+    for part in parts:
+        assert any(not torch.equal(before[k], after[k]) for k in before if k.startswith(part + ".")), part
+    assert all(p.requires_grad for p in algo.model.parameters())  # nothing left frozen
+    if kind == "supervised":
+        assert algo.model.generator is None and set(algo.optimizers) == {"D"}
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_resume_equals_uninterrupted(kind, tmp_path):
+    def trainer(run_dir, steps):
+        data = (IMAGES, LABELS) if kind in ("cgan", "acgan") else (IMAGES,)
+        cfg = TrainConfig(steps=steps, batch_size=8, seed=1, checkpoint_every=2, log_every=1)
+        return Trainer(tiny(kind), data, cfg, run_dir, progress=False)
+
+    straight = trainer(tmp_path / "a", 4)
+    straight.fit()
+    trainer(tmp_path / "b", 2).fit()
+    resumed = trainer(tmp_path / "b", 4)
+    assert resumed.fit()["resumed_from"] == 2
+    for k, v in straight.algo.model.state_dict().items():
+        assert torch.equal(v, resumed.algo.model.state_dict()[k]), k
+
+
+def test_conditional_decode_takes_the_label_and_rejects_bad_ones():
+    m = CGAN(nz=8, ngf=4, ndf=4).eval()
+    z = torch.randn(4, 8)
+    a, b = m.decode(z, label=3), m.decode(z, label=[3, 3, 3, 3])
+    assert a.shape == (4, 1, 28, 28) and torch.equal(a, b) and 0 <= a.min() and a.max() <= 1
+    assert not torch.equal(a, m.decode(z, label=4))
+    for bad in (10, -1, [1, 2]):
+        with pytest.raises(ValueError, match="label"):
+            m.decode(z, label=bad)
+    probs = ACGAN(nz=8, ngf=4, ndf=4).eval().classify(a)
+    assert probs.shape == (4, 10) and torch.allclose(probs.sum(1), torch.ones(4))
+
+
+def test_infogan_codes_are_set_where_the_latent_says():
+    m = InfoGAN(nz=6, ngf=4, ndf=4).eval()
+    lat = m.prior(3, torch.Generator().manual_seed(0), codes={"category": 7, "continuous": [0.5, -1.0]})
+    assert lat.shape == (3, 6 + 12)
+    assert lat[:, 6:16].argmax(1).tolist() == [7, 7, 7] and lat[:, 16:].tolist() == [[0.5, -1.0]] * 3
+    free = m.prior(500, torch.Generator().manual_seed(0))
+    assert free[:, 16:].abs().max() <= 1 and len(set(free[:, 6:16].argmax(1).tolist())) == 10
+    cat, cont = m.infer_codes(m.decode(lat))
+    assert cat.shape == (3, 10) and cont.shape == (3, 2)
+
+
+def test_label_draw_is_balanced_fixed_and_differs_by_seed():
+    labels = torch.arange(1000) % 10
+    a, b, c = label_draw(labels, 100, 0), label_draw(labels, 100, 0), label_draw(labels, 100, 1)
+    assert torch.equal(a, b) and not torch.equal(a, c)
+    assert torch.bincount(labels[a]).tolist() == [10] * 10
+    assert len(label_draw(labels, 0)) == 1000
+
+
+def test_clustering_accuracy_finds_the_best_matching():
+    labels = torch.arange(100) % 10
+    clusters = (labels + 3) % 10                      # a relabelling is a perfect clustering
+    assert clustering_accuracy(clusters, labels) == (1.0, [(k - 3) % 10 for k in range(10)])
+    clusters[:10] = 0                                 # 10 items moved into cluster 0: 9 wrong
+    assert clustering_accuracy(clusters, labels)[0] == pytest.approx(0.91)
+
+
+def test_api_class_grid_traversal_and_classifier(checkpoint_dir):
+    torch.manual_seed(0)
+    checkpoints.save(CGAN(nz=8, ngf=4, ndf=4), "cgan-fmnist", training={})
+    checkpoints.save(InfoGAN(nz=6, ngf=4, ndf=4), "infogan-fmnist", training={})
+    checkpoints.save(SGAN(nz=8, ngf=4, ndf=4), "sgan-fmnist", training={})
+    grid = gan_core.class_grid("cgan-fmnist", [0, 5], [11, 12, 13])
+    assert grid.shape == (6, 1, 28, 28)
+    # column j is seed j's z in every row; row i is class i: cell (1, 1) = seed 12, class 5
+    one = gan_core.generate("cgan-fmnist", 1, seed=12, label=5)
+    torch.testing.assert_close(grid[4:5], one)
+    with pytest.raises(ValueError, match="0-9"):
+        gan_core.class_grid("cgan-fmnist", [10], [1])
+    trav = gan_core.code_traversal("infogan-fmnist", "c1", [-1, 0, 1], [0, 1], category=2)
+    assert trav.shape == (6, 1, 28, 28) and not torch.equal(trav[0], trav[2])
+    probs = gan_core.sgan_classify("sgan-fmnist", grid)
+    assert probs.shape == (6, 10) and torch.allclose(probs.sum(1), torch.ones(6))

@@ -1,0 +1,133 @@
+"""The "GAN architectures" tab: its handlers on tiny untrained checkpoints and a stand-in judge,
+the one-line messages for bad inputs, the architecture cards and the label-budget curve."""
+from __future__ import annotations
+
+import math
+
+import gradio as gr
+import pytest
+import torch
+from PIL import Image
+
+import gan_core
+from apps.architecture_cards import CARDS, architecture_card, curve_picture
+from apps.architectures import create_demo, make_handlers
+
+CELL = 28 * 3 + 2  # apps.common.grid: scale 3, pad 2
+
+
+def judge_says_sneaker(images):
+    """A stand-in judge: every item is a Sneaker (class 7) with probability 0.91."""
+    p = torch.full((images.shape[0], 10), 0.01)
+    p[:, 7] = 0.91
+    return p
+
+
+@pytest.fixture
+def tiny_architectures(checkpoint_dir):
+    from gan_core import checkpoints
+    from gan_core.gan.acgan import ACGAN
+    from gan_core.gan.cgan import CGAN
+    from gan_core.gan.infogan import InfoGAN
+    from gan_core.gan.sgan import SGAN
+    torch.manual_seed(0)
+    for name, model in (("cgan-fmnist", CGAN(nz=8, ngf=4, ndf=4)), ("acgan-fmnist", ACGAN(nz=8, ngf=4, ndf=4)),
+                        ("infogan-fmnist", InfoGAN(nz=6, ngf=4, ndf=4)), ("sgan-fmnist", SGAN(nz=8, ngf=4, ndf=4)),
+                        ("supervised-fmnist", SGAN(ndf=4, generator=False))):
+        checkpoints.save(model, name, training={"data": "none (test)"})
+    return make_handlers(gan_core.class_grid, gan_core.code_traversal, gan_core.classifier_probabilities,
+                         judge_says_sneaker, gan_core.FMNIST_CLASSES,
+                         {"cgan-fmnist": "Conditional GAN", "acgan-fmnist": "AC-GAN"},
+                         "infogan-fmnist", ("sgan-fmnist", "supervised-fmnist"))
+
+
+def test_class_dial_draws_the_class_and_counts_the_judges_verdicts(tiny_architectures):
+    h = tiny_architectures
+    picture, table = h["class_dial"]("Conditional GAN", 7, 3, 5)
+    assert picture.size == (5 * CELL + 2, CELL + 2)
+    assert "in 5 of 5 cells" in table and table.count("| Sneaker | ") == 5 and "AC-GAN" not in table
+    picture, table = h["class_dial"]("Conditional GAN", 2, 3, 5)
+    assert "in 0 of 5 cells" in table and "Sneaker (91%)" in table
+    expected = gan_core.class_grid("cgan-fmnist", [2], range(3, 8))
+    got = torch.tensor(list(picture.convert("L").getdata()), dtype=torch.float32).view(CELL + 2, -1)
+    assert got[2 + 1, 2 + 1].item() == round(expected[0, 0, 0, 0].item() * 255)  # first cell, first pixel
+
+
+def test_class_matrix_has_a_row_per_class_and_acgan_adds_its_own_confidence(tiny_architectures):
+    picture, table = tiny_architectures["class_matrix"]("AC-GAN", 10, 4)
+    assert picture.size == (4 * CELL + 2, 10 * CELL + 2)
+    assert "AC-GAN's P(requested)" in table and "in 4 of 40 cells" in table
+    own = gan_core.classifier_probabilities("acgan-fmnist", gan_core.class_grid("acgan-fmnist", range(10), range(10, 14)))
+    assert f"| T-shirt/top | 10 | Sneaker (91%) | {own[0, 0]:.0%} |" in table
+
+
+@pytest.mark.parametrize("klass", [10, -1, 2.5, "abc", math.nan, None])
+def test_a_class_outside_0_9_gets_one_line(tiny_architectures, klass):
+    with pytest.raises(gr.Error, match="Class must be a whole number between 0 and 9"):
+        tiny_architectures["class_dial"]("Conditional GAN", klass, 0, 4)
+
+
+def test_other_bad_inputs_get_one_line(tiny_architectures):
+    h = tiny_architectures
+    with pytest.raises(gr.Error, match="Model must be one of: Conditional GAN, AC-GAN"):
+        h["class_dial"]("DCGAN", 1, 0, 4)
+    with pytest.raises(gr.Error, match="Code c1 must be a number between -1 and 1"):
+        h["traverse"]("continuous c1", 0, math.nan, 0.0, 0, 2)
+    with pytest.raises(gr.Error, match="Categorical code must be a whole number between 0 and 9"):
+        h["traverse"]("continuous c1", 3.5, 0.0, 0.0, 0, 2)
+    with pytest.raises(gr.Error, match="Code must be one of"):
+        h["traverse"]("c3", 0, 0.0, 0.0, 0, 2)
+
+
+def test_traversal_grid_rows_are_seeds_and_moving_a_code_changes_it(tiny_architectures):
+    h = tiny_architectures
+    picture, caption = h["traverse"]("continuous c1", 0, 0.0, 0.0, 5, 3)
+    assert picture.size == (9 * CELL + 2, 3 * CELL + 2) and "seeds 5 … 7" in caption
+    cats, _ = h["traverse"]("categorical c_cat", 0, 0.0, 0.0, 5, 3)
+    assert cats.size == (10 * CELL + 2, 3 * CELL + 2)
+    moved, _ = h["traverse"]("continuous c1", 0, 0.0, 1.0, 5, 3)
+    assert list(moved.getdata()) != list(picture.getdata())  # c2 moved: every cell redrawn
+
+
+def test_upload_is_classified_by_both_networks(tiny_architectures, tmp_path):
+    item = Image.new("L", (56, 56), 0)
+    item.paste(200, (14, 6, 42, 50))  # a light, trouser-like block on black
+    item.save(tmp_path / "item.png")
+    seen, p_sgan, p_base = tiny_architectures["classify_upload"](str(tmp_path / "item.png"))
+    assert seen.size == (28 * 6, 28 * 6)
+    for p in (p_sgan, p_base):
+        assert set(p) == set(gan_core.FMNIST_CLASSES) and sum(p.values()) == pytest.approx(1.0, abs=1e-5)
+    assert p_sgan != p_base
+
+
+def test_empty_or_broken_uploads_get_one_line(tiny_architectures, tmp_path):
+    Image.new("L", (64, 64), 0).save(tmp_path / "black.png")
+    (tmp_path / "broken.png").write_bytes(b"\x89PNG\r\n\x1a\n not really")
+    with pytest.raises(gr.Error, match="empty"):
+        tiny_architectures["classify_upload"](str(tmp_path / "black.png"))
+    with pytest.raises(gr.Error):
+        tiny_architectures["classify_upload"](str(tmp_path / "broken.png"))
+    with pytest.raises(gr.Error):
+        tiny_architectures["classify_upload"](None)
+
+
+def test_cards_and_curve_are_drawn():
+    for kind in CARDS:
+        card = architecture_card(kind)
+        assert card.size == (660, 250) and len(set(card.getdata())) > 5  # boxes of several colours
+    curve = curve_picture({"100": {"sgan": [0.7, 0.02, 3], "supervised": [0.6, 0.03, 3]},
+                           "0": {"sgan": [0.9, 0.0, 1], "supervised": [0.91, 0.0, 1]}})
+    red = sum(1 for px in curve.getdata() if px == (200, 60, 40))
+    assert red > 50  # the SGAN line is there
+    assert curve_picture({}).size == (520, 300)
+
+
+def test_the_tab_builds_with_every_listener_named(tiny_architectures):
+    demo = create_demo(gan_core.class_grid, gan_core.code_traversal, gan_core.classifier_probabilities,
+                       judge_says_sneaker, class_names=gan_core.FMNIST_CLASSES,
+                       conditional={"cgan-fmnist": "Conditional GAN", "acgan-fmnist": "AC-GAN"},
+                       infogan="infogan-fmnist", sgan=("sgan-fmnist", "supervised-fmnist"), figures={})
+    names = {fn.api_name for fn in demo.fns.values()}
+    assert {"arch_class_dial", "arch_class_matrix", "arch_traverse", "arch_sgan_classify",
+            "arch_traverse_c1", "arch_traverse_c2", "arch_traverse_cat", "arch_traverse_code"} <= names
+    assert None not in names
