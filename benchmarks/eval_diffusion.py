@@ -1,0 +1,114 @@
+"""Judge figures and sampling cost of the diffusion model beside the DCGAN and the 16-D VAE.
+
+One row per process, so rows run side by side (one thread each) and a slow one can be redone:
+
+    python benchmarks/eval_diffusion.py sample --row ddim25 --n 256        # -> runs/eval-diffusion/ddim25.safetensors
+    python benchmarks/eval_diffusion.py table --n 256 --n-small 64           # FID, coverage, memorisation, cost
+
+Rows: dcgan, vae16 (their checkpoints from ``gan_core.FAMILIES``), ddpm1000 (DDPM, 1000 ancestral
+steps), ddim10/25/50/100 (DDIM, eta = 0). Samples are drawn 64 at a time (seed = 1000 + batch
+index), each batch timed; the table gives the median time per 64 images. Figures use
+``gan_core.evaluate`` on the same number of samples for every row, since judge FID depends on n.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import sys
+import time
+from pathlib import Path
+
+import torch
+from safetensors.torch import load_file, save_file
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+OUT = ROOT / "runs" / "eval-diffusion"  # samples (ignored by git)
+ROWS = {  # row -> (family key in gan_core.FAMILIES, sampling options, label)
+    "dcgan": ("gan", {}, "DCGAN"),
+    "vae16": ("vae", {}, "VAE, 16-D"),
+    "ddpm1000": ("diffusion", {"steps": 1000, "sampler": "ddpm"}, "DDPM, 1000 steps"),
+    "ddim100": ("diffusion", {"steps": 100}, "DDIM, 100 steps"),
+    "ddim50": ("diffusion", {"steps": 50}, "DDIM, 50 steps"),
+    "ddim25": ("diffusion", {"steps": 25}, "DDIM, 25 steps"),
+    "ddim10": ("diffusion", {"steps": 10}, "DDIM, 10 steps"),
+}
+
+
+def sample(row: str, n: int) -> Path:
+    import gan_core
+    family, options, _ = ROWS[row]
+    name = gan_core.FAMILIES[family][0]
+    batches, times = [], []
+    for i in range((n + 63) // 64):
+        t0 = time.perf_counter()
+        batches.append(gan_core.generate(name, 64, seed=1000 + i, **options))
+        times.append(time.perf_counter() - t0)
+        print(f"{row}: batch {i + 1} in {times[-1]:.1f} s", flush=True)
+    OUT.mkdir(parents=True, exist_ok=True)
+    path = OUT / f"{row}.safetensors"
+    save_file({"images": torch.cat(batches)[:n].contiguous()}, str(path))
+    path.with_suffix(".json").write_text(json.dumps({
+        "row": row, "checkpoint": name, "options": options, "n": n, "seconds_per_64": times,
+        "threads": torch.get_num_threads(), "runtime": gan_core.sampling.get_runtime().describe()}, indent=1))
+    return path
+
+
+def figures(images: torch.Tensor) -> dict:
+    from gan_core import evaluate
+    from gan_core.judge.api import judge_predict
+    logits, feats = judge_predict(images)
+    cov = evaluate.class_coverage(logits)
+    return {"fid": evaluate.fid(feats, evaluate._RealData.get()["test_feats"]), "kl": cov["kl_to_uniform"],
+            "min_share": cov["min_class_share"], "covered": cov["classes_covered"],
+            "nn_ratio": evaluate.memorisation(images)["nn_ratio"]}
+
+
+def training_minutes(name: str) -> str:
+    from gan_core import checkpoints
+    t = checkpoints.read_json(name, "training.json")
+    return f"{t.get('wall_time_this_session_s', 0) / 60:.0f} min, {t.get('steps')} steps"
+
+
+def table(n: int, n_small: int) -> str:
+    from gan_core import evaluate
+    real = evaluate._RealData.get()["train"]
+    idx = torch.randperm(real.shape[0], generator=torch.Generator().manual_seed(0))
+    lines = [f"| row | FID @ {n} | FID @ {n_small} | KL to uniform | rarest class | classes | NN ratio | "
+             "s / 64 images | training (wall) |", "|---|---|---|---|---|---|---|---|---|"]
+    floor, floor_s = figures(real[idx[:n]]), figures(real[idx[:n_small]])
+    lines.append(f"| real training items (the floor) | {floor['fid']:.1f} | {floor_s['fid']:.1f} | {floor['kl']:.3f} | "
+                 f"{floor['min_share']:.3f} | {floor['covered']} | {floor['nn_ratio']:.2f} | - | - |")
+    for row, (_, _, label) in ROWS.items():
+        path = OUT / f"{row}.safetensors"
+        if not path.exists():
+            lines.append(f"| {label} | not measured | | | | | | | |")
+            continue
+        images, info = load_file(str(path))["images"], json.loads(path.with_suffix(".json").read_text())
+        small = figures(images[:n_small])
+        big = figures(images[:n]) if images.shape[0] >= n else None
+        f = big or small
+        cost = statistics.median(info["seconds_per_64"])
+        lines.append(f"| {label} | {big['fid']:.1f} | " if big else f"| {label} | - | ")
+        lines[-1] += (f"{small['fid']:.1f} | {f['kl']:.3f} | {f['min_share']:.3f} | {f['covered']} | "
+                      f"{f['nn_ratio']:.2f} | {cost:.2f} | {training_minutes(info['checkpoint'])} |")
+    return "\n".join(lines)
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("what", choices=["sample", "table"])
+    parser.add_argument("--row", choices=list(ROWS))
+    parser.add_argument("--n", type=int, default=256)
+    parser.add_argument("--n-small", type=int, default=64)
+    args = parser.parse_args(argv)
+    if args.what == "sample":
+        print(sample(args.row, args.n))
+    else:
+        print(table(args.n, args.n_small))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

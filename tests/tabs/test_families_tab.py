@@ -1,0 +1,77 @@
+"""The "GAN vs VAE vs diffusion" tab: its handlers on stand-in functions, its input checks, and the
+quality-speed table rendered from a checkpoint's figures."""
+from __future__ import annotations
+
+import gradio as gr
+import pytest
+import torch
+
+from apps.families import KEYS, N_ITEMS, create_demo, make_handlers, quality_speed_table
+
+FAMILIES = {"gan": ("g-ckpt", "GAN"), "vae": ("v-ckpt", "VAE"), "diffusion": ("d-ckpt", "Diffusion")}
+
+
+def _fakes(calls: list):
+    def generate(name, n, seed, **options):
+        calls.append((name, n, seed, options))
+        return torch.full((n, 1, 28, 28), (seed % 7) / 7.0)
+
+    def denoising(name, n, seed, *, steps, every):
+        calls.append((name, n, seed, {"steps": steps, "every": every}))
+        for step in [*range(every, steps, every), steps]:
+            yield step, 1000 - 1000 * step // steps, torch.full((n, 1, 28, 28), step / steps)
+
+    return generate, denoising
+
+
+def test_the_same_seed_goes_through_all_three_and_only_diffusion_gets_steps():
+    calls = []
+    h = make_handlers(*_fakes(calls), FAMILIES)
+    gan, vae, diffusion, caption = h["side_by_side"](12, 25)
+    assert calls == [("g-ckpt", N_ITEMS, 12, {}), ("v-ckpt", N_ITEMS, 12, {}), ("d-ckpt", N_ITEMS, 12, {"steps": 25})]
+    # one row of 8 items, 3x, 2-px gaps: (8 * 86 + 2) x (86 + 2)
+    assert gan.size == vae.size == diffusion.size == (N_ITEMS * 86 + 2, 88)
+    assert gan.getpixel((2 + 40, 2 + 40)) == (round(5 / 7 * 255),) * 3  # seed 12 -> value 5/7
+    assert "Seed 12, DDIM with 25 steps" in caption and "GAN:" in caption and "ms for 8 items" in caption
+
+
+def test_the_denoising_streams_every_few_steps_and_ends_on_the_sample():
+    calls = []
+    h = make_handlers(*_fakes(calls), FAMILIES)
+    frames = list(h["watch_denoising"](3, 10, 4))
+    assert [c for _, c in frames] == ["step 4 of 10 (t = 600): x_t", "step 8 of 10 (t = 200): x_t",
+                                     "step 10 of 10 (t = 0): x_t = the sample"]
+    assert calls == [("d-ckpt", N_ITEMS, 3, {"steps": 10, "every": 4})]
+    assert frames[-1][0].getpixel((42, 42)) == (255, 255, 255)
+
+
+@pytest.mark.parametrize("args, message", [
+    ((-1, 25), "seed must be a whole number"), ((1.5, 25), "seed must be a whole number"),
+    ((0, 0), "DDIM steps must be a whole number between 1 and 100; got 0"), ((0, 1000), "DDIM steps"),
+    (("x", 25), "seed"), ((0, None), "DDIM steps")])
+def test_bad_inputs_are_one_line_errors(args, message):
+    h = make_handlers(*_fakes([]), FAMILIES)
+    with pytest.raises(gr.Error, match=message):
+        h["side_by_side"](*args)
+    with pytest.raises(gr.Error, match=message):
+        next(h["watch_denoising"](*args, 1))
+    with pytest.raises(gr.Error, match="show every"):
+        next(h["watch_denoising"](0, 10, 0))
+
+
+def test_the_table_shows_the_measured_rows():
+    metrics = {"comparison_n": 256, "comparison_n_small": 64, "ddpm1000_fid_small": 40.0, "ddim50_fid_small": 44.5}
+    for i, row in enumerate(("dcgan", "vae16", "ddim50")):
+        metrics.update({f"{row}_fid": 10.0 + i, f"{row}_kl": 0.01 * i, f"{row}_nn_ratio": 1.1, f"{row}_s_per_64": 0.5 * i})
+    table = quality_speed_table(metrics)
+    assert "| DCGAN | 10.0 | 0.000 | 1.10 | 0.00 |" in table
+    assert "| DDIM, 50 steps | 12.0 | 0.020 | 1.10 | 1.00 |" in table
+    assert "DDIM, 10 steps" not in table and "on 64 items only (FID @ 64: 40.0" in table
+    assert "Not measured yet" in quality_speed_table({})
+
+
+def test_the_tab_builds_with_named_endpoints():
+    demo = create_demo(*_fakes([]), FAMILIES, {})
+    names = {fn.api_name for fn in demo.fns.values()}
+    assert {"families_side_by_side", "families_denoising"} <= names
+    assert KEYS == ("gan", "vae", "diffusion")
