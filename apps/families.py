@@ -81,8 +81,8 @@ def make_handlers(generate: Callable, denoising: Callable, families: dict) -> di
         steps = inputs.integer(steps, "DDIM steps", 1, MAX_STEPS)
         every = inputs.integer(every, "show every", 1, MAX_STEPS)
         for step, t, x in denoising(names["diffusion"], N_ITEMS, seed, steps=steps, every=every):
-            yield grid(x, nrow=N_ITEMS, scale=3), f"step {step} of {steps} (t = {t}): x_t" + (
-                " = the sample" if step == steps else "")
+            yield grid(x, nrow=N_ITEMS, scale=3), f"step {step} of {steps}, denoised from t = {t}" + (
+                ": the sample" if step == steps else "")
 
     return {"side_by_side": side_by_side, "watch_denoising": watch_denoising}
 
@@ -102,11 +102,12 @@ def create_demo(generate: Callable, denoising: Callable, families: dict, metrics
             watch = gr.Button("Watch the denoising")
         outs = [gr.Image(label=families[k][1], type="pil", format="png") for k in KEYS]
         caption = gr.Markdown()
-        go.click(h["side_by_side"], [seed, steps], [*outs, caption], api_name="families_side_by_side")
+        go.click(h["side_by_side"], [seed, steps], [*outs, caption], api_name="families_side_by_side",
+                 concurrency_id="heavy")  # one U-Net pass per DDIM step: seconds on a CPU
         frame = gr.Image(label="diffusion: x_t as the sampler runs", type="pil", format="png")
         frame_caption = gr.Markdown()
         watch.click(h["watch_denoising"], [seed, steps, every], [frame, frame_caption],
-                    api_name="families_denoising")
+                    api_name="families_denoising", concurrency_id="heavy")
         gr.Markdown("### Quality and speed (measured on a 2-core CPU)\n" + quality_speed_table(metrics))
         gr.Markdown(TRADE_OFFS.format(**{k: metrics.get(k, float("nan")) for k in TRADE_KEYS})
                     if "comparison_n" in metrics else "")

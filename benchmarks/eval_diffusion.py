@@ -71,7 +71,20 @@ def training_minutes(name: str) -> str:
     return f"{t.get('wall_time_this_session_s', 0) / 60:.0f} min, {t.get('steps')} steps"
 
 
-def table(n: int, n_small: int) -> str:
+def measured(n: int, n_small: int) -> dict:
+    """Figures of every sampled row: {row: {"big": figures at n or None, "small": at n_small, "s_per_64", "info"}}."""
+    out = {}
+    for row in ROWS:
+        path = OUT / f"{row}.safetensors"
+        if path.exists():
+            images, info = load_file(str(path))["images"], json.loads(path.with_suffix(".json").read_text())
+            out[row] = {"big": figures(images[:n]) if images.shape[0] >= n else None,
+                        "small": figures(images[:n_small]), "info": info,
+                        "s_per_64": statistics.median(info["seconds_per_64"])}
+    return out
+
+
+def table(rows: dict, n: int, n_small: int) -> str:
     from gan_core import evaluate
     real = evaluate._RealData.get()["train"]
     idx = torch.randperm(real.shape[0], generator=torch.Generator().manual_seed(0))
@@ -81,19 +94,32 @@ def table(n: int, n_small: int) -> str:
     lines.append(f"| real training items (the floor) | {floor['fid']:.1f} | {floor_s['fid']:.1f} | {floor['kl']:.3f} | "
                  f"{floor['min_share']:.3f} | {floor['covered']} | {floor['nn_ratio']:.2f} | - | - |")
     for row, (_, _, label) in ROWS.items():
-        path = OUT / f"{row}.safetensors"
-        if not path.exists():
+        if row not in rows:
             lines.append(f"| {label} | not measured | | | | | | | |")
             continue
-        images, info = load_file(str(path))["images"], json.loads(path.with_suffix(".json").read_text())
-        small = figures(images[:n_small])
-        big = figures(images[:n]) if images.shape[0] >= n else None
-        f = big or small
-        cost = statistics.median(info["seconds_per_64"])
-        lines.append(f"| {label} | {big['fid']:.1f} | " if big else f"| {label} | - | ")
-        lines[-1] += (f"{small['fid']:.1f} | {f['kl']:.3f} | {f['min_share']:.3f} | {f['covered']} | "
-                      f"{f['nn_ratio']:.2f} | {cost:.2f} | {training_minutes(info['checkpoint'])} |")
+        r = rows[row]
+        f = r["big"] or r["small"]
+        lines.append(f"| {label} | {r['big']['fid']:.1f} | " if r["big"] else f"| {label} | - | ")
+        lines[-1] += (f"{r['small']['fid']:.1f} | {f['kl']:.3f} | {f['min_share']:.3f} | {f['covered']} | "
+                      f"{f['nn_ratio']:.2f} | {r['s_per_64']:.2f} | {training_minutes(r['info']['checkpoint'])} |")
     return "\n".join(lines)
+
+
+def write_metrics(rows: dict, n: int, n_small: int) -> None:
+    """The comparison into the diffusion checkpoint's metrics.json (the tab's table reads it)."""
+    import gan_core
+    from gan_core import checkpoints
+    metrics = {"comparison_n": n, "comparison_n_small": n_small}
+    for row, r in rows.items():
+        f = r["big"] or r["small"]
+        if r["big"]:
+            metrics[f"{row}_fid"] = r["big"]["fid"]
+        metrics.update({f"{row}_fid_small": r["small"]["fid"], f"{row}_kl": f["kl"],
+                        f"{row}_classes": f["covered"], f"{row}_nn_ratio": f["nn_ratio"],
+                        f"{row}_s_per_64": r["s_per_64"]})
+    metrics["command"] = f"python benchmarks/eval_diffusion.py table --n {n} --n-small {n_small} --write-metrics"
+    metrics["evaluated"] = time.strftime("%Y-%m-%d")
+    checkpoints.update_metrics(gan_core.FAMILIES["diffusion"][0], metrics)
 
 
 def main(argv=None) -> int:
@@ -102,11 +128,15 @@ def main(argv=None) -> int:
     parser.add_argument("--row", choices=list(ROWS))
     parser.add_argument("--n", type=int, default=256)
     parser.add_argument("--n-small", type=int, default=64)
+    parser.add_argument("--write-metrics", action="store_true", help="also into the diffusion model's card")
     args = parser.parse_args(argv)
     if args.what == "sample":
         print(sample(args.row, args.n))
     else:
-        print(table(args.n, args.n_small))
+        rows = measured(args.n, args.n_small)
+        print(table(rows, args.n, args.n_small))
+        if args.write_metrics:
+            write_metrics(rows, args.n, args.n_small)
     return 0
 
 

@@ -39,8 +39,8 @@ def test_the_denoising_streams_every_few_steps_and_ends_on_the_sample():
     calls = []
     h = make_handlers(*_fakes(calls), FAMILIES)
     frames = list(h["watch_denoising"](3, 10, 4))
-    assert [c for _, c in frames] == ["step 4 of 10 (t = 600): x_t", "step 8 of 10 (t = 200): x_t",
-                                     "step 10 of 10 (t = 0): x_t = the sample"]
+    assert [c for _, c in frames] == ["step 4 of 10, denoised from t = 600", "step 8 of 10, denoised from t = 200",
+                                     "step 10 of 10, denoised from t = 0: the sample"]
     assert calls == [("d-ckpt", N_ITEMS, 3, {"steps": 10, "every": 4})]
     assert frames[-1][0].getpixel((42, 42)) == (255, 255, 255)
 
