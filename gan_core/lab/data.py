@@ -12,7 +12,7 @@ a line, three disjoint regions and "draw your own" (each drawn point is a Gaussi
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import torch
@@ -31,13 +31,17 @@ class Dataset2D:
     modes: np.ndarray | None = None  # (M, 2) means of an equal-weight Gaussian mixture
     sigma: float = 0.0               # the mixture's σ (isotropic)
     kind: str = "mixture"            # "mixture", "line" or "regions"
+    means: torch.Tensor | None = field(init=False, repr=False, compare=False)  # ``modes`` as float32
+
+    def __post_init__(self):
+        modes = None if self.modes is None else torch.as_tensor(self.modes, dtype=torch.float32)
+        object.__setattr__(self, "means", modes)   # built once, not at every batch
 
     def sample(self, n: int, gen: torch.Generator) -> torch.Tensor:
         """``n`` points ``(n, 2)`` drawn with ``gen`` (same generator state -> same points)."""
         if self.kind == "mixture":
-            means = torch.as_tensor(self.modes, dtype=torch.float32)             # (M, 2)
-            idx = torch.randint(len(means), (n,), generator=gen)
-            return means[idx] + self.sigma * torch.randn(n, 2, generator=gen)    # (n, 2)
+            idx = torch.randint(len(self.means), (n,), generator=gen)
+            return self.means[idx] + self.sigma * torch.randn(n, 2, generator=gen)  # (M, 2)[idx] -> (n, 2)
         if self.kind == "line":
             t = torch.rand(n, 1, generator=gen) * 2 - 1                          # (n, 1) in [-1, 1)
             return torch.cat([2.0 * t, 1.0 * t], 1) + 0.02 * torch.randn(n, 2, generator=gen)

@@ -26,19 +26,33 @@ KL_UNIFORM = 1e-4
 def mode_stats(points: np.ndarray, modes: np.ndarray, sigma: float) -> dict:
     """``points`` ``(N, 2)``, ``modes`` ``(M, 2)`` -> modes covered, high-quality share, per-mode counts."""
     points = np.asarray(points, dtype=np.float64)
-    d = np.linalg.norm(points[:, None, :] - modes[None, :, :], axis=2)   # (N, M)
-    nearest, dist = d.argmin(1), d.min(1)                                # (N,)
-    hq = dist <= 3 * sigma
+    d2 = (points ** 2).sum(1)[:, None] - 2 * points @ modes.T + (modes ** 2).sum(1)[None]  # (N, M) ‖p − m‖²
+    nearest = d2.argmin(1)                                               # (N,)
+    hq = np.linalg.norm(points - modes[nearest], axis=1) <= 3 * sigma     # exact distance to that mode
     counts = np.bincount(nearest[hq], minlength=len(modes))              # (M,) high-quality per mode
     return {"modes": int((counts > 0).sum()), "n_modes": len(modes),
             "hq": float(hq.mean()) if len(points) else 0.0, "counts": counts}
 
 
+_CELLS: dict = {}  # (data set, bins) -> the mixed cell probabilities; a frame needs them every time
+
+
+def _cell_probs(dataset: Dataset2D, bins: int) -> np.ndarray:
+    key = (dataset.name, dataset.kind, dataset.extent, dataset.sigma,
+           None if dataset.modes is None else dataset.modes.tobytes(), bins)
+    if key not in _CELLS:
+        if len(_CELLS) > 64:  # drawn sets are many; keep the cache small
+            _CELLS.clear()
+        edges = np.linspace(-dataset.extent, dataset.extent, bins + 1)
+        p = dataset.cell_probs(edges)
+        _CELLS[key] = (1 - KL_UNIFORM) * p / p.sum() + KL_UNIFORM / p.size
+    return _CELLS[key]
+
+
 def reverse_kl(points: np.ndarray, dataset: Dataset2D, bins: int = KL_BINS) -> float:
     """KL(p_G ‖ p_data) on a ``bins × bins`` grid over the data set's square (see module docstring)."""
     edges = np.linspace(-dataset.extent, dataset.extent, bins + 1)
-    p = dataset.cell_probs(edges)
-    p = (1 - KL_UNIFORM) * p / p.sum() + KL_UNIFORM / p.size
+    p = _cell_probs(dataset, bins)
     points = np.asarray(points, dtype=np.float64)
     q, _, _ = np.histogram2d(points[:, 1], points[:, 0], bins=[edges, edges])
     if q.sum() == 0:

@@ -11,6 +11,7 @@ concatenated: its input has ``2 * pack`` numbers.
 from __future__ import annotations
 
 import torch
+import torch.nn.functional as F
 from torch import nn
 
 
@@ -55,10 +56,11 @@ class MinibatchDiscrimination(nn.Module):
     def forward(self, f: torch.Tensor, context: torch.Tensor | None = None) -> torch.Tensor:
         """``f`` ``(B, F)`` -> ``(B, F + K)``. With ``context`` ``(C, F)``, each row is compared with
         the context batch instead of its own (how the lab draws D's output for single points)."""
-        m = (f @ self.T).view(-1, self.kernels, self.kernel_dim)         # (B, K, C)
-        other = m if context is None else (context @ self.T).view(-1, self.kernels, self.kernel_dim)
-        c = torch.exp(-(m[:, None] - other[None]).abs().sum(-1))          # (B, B', K)
-        o = c.sum(1) - (1.0 if context is None else 0.0)                  # (B, K): drop j = i (exp 0 = 1)
+        m = (f @ self.T).view(-1, self.kernels, self.kernel_dim).transpose(0, 1)   # (K, B, C)
+        other = m if context is None else \
+            (context @ self.T).view(-1, self.kernels, self.kernel_dim).transpose(0, 1)  # (K, B', C)
+        c = torch.exp(-torch.cdist(m, other, p=1))                       # (K, B, B'): L1 per kernel
+        o = c.sum(2).t() - (1.0 if context is None else 0.0)              # (B, K): drop j = i (exp 0 = 1)
         return torch.cat([f, o], 1)
 
 
@@ -76,10 +78,10 @@ class Generator(nn.Module):
         self.register_buffer("z_ref", torch.zeros(0, noise_dim))  # set by the lab when vbn is on
 
     def forward(self, z: torch.Tensor) -> torch.Tensor:
-        if self.vbn is None:
+        if self.vbn is None:  # F.linear skips nn.Module's call overhead, a large share at this size
             for layer in self.hidden:
-                z = torch.relu(layer(z))                                  # (B, units)
-            return self.out(z)                                            # (B, 2)
+                z = torch.relu(F.linear(z, layer.weight, layer.bias))      # (B, units)
+            return F.linear(z, self.out.weight, self.out.bias)            # (B, 2)
         h, r = z, self.z_ref
         for layer, norm in zip(self.hidden, self.vbn):
             h, r = norm(layer(h), layer(r))                               # the reference walks along
@@ -104,11 +106,11 @@ class Discriminator(nn.Module):
     def features(self, x: torch.Tensor) -> torch.Tensor:
         x = x.reshape(-1, 2 * self.pack)                                  # (B, 2) -> (B / pack, 2 pack)
         for layer in self.hidden:
-            x = nn.functional.leaky_relu(layer(x), 0.2)                   # (B', units)
+            x = F.leaky_relu(F.linear(x, layer.weight, layer.bias), 0.2)   # (B', units)
         return x
 
     def forward(self, x: torch.Tensor, context: torch.Tensor | None = None) -> torch.Tensor:
         f = self.features(x)
         if self.mbd is not None:                                          # (B', units + kernels)
             f = self.mbd(f, None if context is None else self.features(context))
-        return self.out(f).squeeze(1)                                     # (B',)
+        return F.linear(f, self.out.weight, self.out.bias).squeeze(1)     # (B',)

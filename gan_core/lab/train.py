@@ -12,6 +12,7 @@ same weights and sees the same data and noise, so the changed switch is the only
 """
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import threading
 from dataclasses import dataclass
@@ -62,12 +63,71 @@ PRESETS = {"vanilla": LabConfig(g_layers=2, d_layers=2, g_units=64, d_units=64)}
 PRESETS["improved"] = dataclasses.replace(PRESETS["vanilla"], minibatch=True, lr_decay=DECAY)
 
 
-def make_optimizer(name: str, params, lr: float) -> torch.optim.Optimizer:
-    if name == "adam":
-        return torch.optim.Adam(params, lr=lr, betas=(0.5, 0.999), fused=True)
-    if name == "sgd":
-        return torch.optim.SGD(params, lr=lr, foreach=True)
-    raise ValueError(f"unknown optimiser {name!r}")
+_threads_lock = threading.Lock()
+_threads_users = 0      # labs inside ``one_thread()`` now
+_threads_saved = 1      # torch's thread count before the first of them entered
+
+
+@contextlib.contextmanager
+def one_thread():
+    """Run torch on one thread while any lab trains: these MLPs are too small to gain from a second
+    thread, and on a 2-core server the labs and the other tabs keep the cores busy. The count is
+    restored when the last training lab leaves."""
+    global _threads_users, _threads_saved
+    with _threads_lock:
+        if _threads_users == 0:
+            _threads_saved = torch.get_num_threads()
+            torch.set_num_threads(1)
+        _threads_users += 1
+    try:
+        yield
+    finally:
+        with _threads_lock:
+            _threads_users -= 1
+            if _threads_users == 0:
+                torch.set_num_threads(_threads_saved)
+
+
+class Adam:
+    """Adam (Kingma & Ba, 2015) with β = (0.5, 0.999), as in DCGAN, on a fixed list of tensors.
+
+    The same update as ``torch.optim.Adam(fused=True)``, one fused kernel call per step, without the
+    optimiser's per-step bookkeeping (which costs more than the kernel for networks this small).
+    """
+    beta1, beta2, eps = 0.5, 0.999, 1e-8
+
+    def __init__(self, params: list[torch.Tensor]):
+        self.params = params
+        self.exp_avg = [torch.zeros_like(p) for p in params]      # m, the first moment
+        self.exp_avg_sq = [torch.zeros_like(p) for p in params]   # v, the second moment
+        self.steps = [torch.zeros(()) for _ in params]            # t, one counter per tensor (fused kernel API)
+
+    @torch.no_grad()
+    def step(self, grads, lr: float) -> None:
+        torch._foreach_add_(self.steps, 1.0)
+        torch._fused_adam_(self.params, list(grads), self.exp_avg, self.exp_avg_sq, [], self.steps, lr=lr,
+                           beta1=self.beta1, beta2=self.beta2, weight_decay=0.0, eps=self.eps,
+                           amsgrad=False, maximize=False)
+
+
+class SGD:
+    """Plain gradient descent θ ← θ − lr·g, one foreach call per step."""
+
+    def __init__(self, params: list[torch.Tensor]):
+        self.params = params
+
+    @torch.no_grad()
+    def step(self, grads, lr: float) -> None:
+        torch._foreach_add_(self.params, list(grads), alpha=-lr)
+
+
+OPTIMIZERS = {"adam": Adam, "sgd": SGD}
+
+
+def make_optimizer(name: str, params: list[torch.Tensor]):
+    if name not in OPTIMIZERS:
+        raise ValueError(f"unknown optimiser {name!r}")
+    return OPTIMIZERS[name](params)
 
 
 class Lab:
@@ -101,8 +161,8 @@ class Lab:
         return torch.randn(n, self.config.noise_dim, generator=gen)                 # (n, noise_dim)
 
     def set_optimizers(self, c: LabConfig) -> None:
-        self.opt_d = make_optimizer(c.d_opt, self.d_params, c.d_lr)
-        self.opt_g = make_optimizer(c.g_opt, self.g_params, c.g_lr)
+        self.opt_d = make_optimizer(c.d_opt, self.d_params)
+        self.opt_g = make_optimizer(c.g_opt, self.g_params)
 
     def update_config(self, config: LabConfig) -> None:
         """Apply a change that keeps the networks (learning rates, loss, switches that add no weights)."""
@@ -133,8 +193,10 @@ class Lab:
         total = loss + c.hist_avg * losses.historical_penalty(self.d_params, self.d_avg) if c.hist_avg else loss
         norm = self._apply(total, self.d_params, self.opt_d, self.d_avg, self.d_steps)
         self.d_steps += 1
-        self.last_d = {"loss_d": loss.item(), "d_real": losses.d_prob(c.loss, real_out).mean().item(),
-                       "d_fake": losses.d_prob(c.loss, fake_out).mean().item(), "grad_d": norm}
+        with torch.no_grad():  # one tensor -> one conversion to Python numbers per step
+            values = torch.stack([loss, losses.d_prob(c.loss, real_out).mean(),
+                                  losses.d_prob(c.loss, fake_out).mean(), norm]).tolist()
+        self.last_d = dict(zip(("loss_d", "d_real", "d_fake", "grad_d"), values))
         return self.last_d
 
     # ---- (2) fix D, update G ----
@@ -153,12 +215,13 @@ class Lab:
         total = loss + c.hist_avg * losses.historical_penalty(self.g_params, self.g_avg) if c.hist_avg else loss
         norm = self._apply(total, self.g_params, self.opt_g, self.g_avg, self.g_steps)  # D gets no update
         self.g_steps += 1
-        if fake_out is None:
-            with torch.no_grad():
+        with torch.no_grad():
+            if fake_out is None:
                 fake_out = self.D(fake.detach())
-        record = {"step": self.g_steps, "loss_g": loss.item(), "grad_g": norm,
+            loss_g, grad_g, d_fake = torch.stack([loss, norm, losses.d_prob(c.loss, fake_out).mean()]).tolist()
+        record = {"step": self.g_steps, "loss_g": loss_g, "grad_g": grad_g,
                   **(self.last_d or {"loss_d": float("nan"), "d_real": float("nan"), "grad_d": float("nan")}),
-                  "d_fake": losses.d_prob(c.loss, fake_out.detach()).mean().item()}
+                  "d_fake": d_fake}
         self.history.append(record)
         return record
 
@@ -170,7 +233,7 @@ class Lab:
 
     def run(self, iterations: int) -> dict | None:
         record = None
-        with self.lock:
+        with self.lock, one_thread():
             for _ in range(iterations):
                 record = self.iteration()
         return record
@@ -180,18 +243,14 @@ class Lab:
         tau = self.config.lr_decay
         return lr / (1 + self.g_steps / tau) if tau else lr
 
-    def _apply(self, loss, params, opt, avg, done: int) -> float:
+    def _apply(self, loss, params, opt, avg, done: int) -> torch.Tensor:
         """Gradients of ``loss`` for ``params`` only, one optimiser step, the running average of the
-        ``done + 2`` iterates θ_0 .. θ_{done+1}; -> the gradient's norm."""
+        ``done + 2`` iterates θ_0 .. θ_{done+1}; -> the gradient's norm (a 0-d tensor)."""
         grads = torch.autograd.grad(loss, params)
-        for p, g in zip(params, grads):
-            p.grad = g
-        lr = self._lr(self.config.d_lr if opt is self.opt_d else self.config.g_lr)
-        for group in opt.param_groups:
-            group["lr"] = lr
-        opt.step()
-        torch._foreach_lerp_(avg, [p.detach() for p in params], 1.0 / (done + 2))  # kept even while off
-        return torch.linalg.vector_norm(torch.stack(torch._foreach_norm(grads))).item()
+        opt.step(grads, self._lr(self.config.d_lr if opt is self.opt_d else self.config.g_lr))
+        with torch.no_grad():
+            torch._foreach_lerp_(avg, params, 1.0 / (done + 2))  # kept even while off
+            return torch.linalg.vector_norm(torch.stack(torch._foreach_norm(grads)))
 
     def unrolled_d(self, fake: torch.Tensor, t: int) -> torch.Tensor:
         """D(fake) after ``unroll`` look-ahead D steps that G differentiates through (Metz et al.).
@@ -202,10 +261,10 @@ class Lab:
         c = self.config
         names = [n for n, _ in self.D.named_parameters()]
         params = list(self.d_params)
-        state = [self.opt_d.state.get(p, {}) for p in self.d_params]
-        m = [s["exp_avg"] if "exp_avg" in s else torch.zeros_like(p) for s, p in zip(state, params)]
-        v = [s["exp_avg_sq"] if "exp_avg_sq" in s else torch.zeros_like(p) for s, p in zip(state, params)]
-        step = float(state[0]["step"]) if state and "step" in state[0] else 0.0
+        if isinstance(self.opt_d, Adam):
+            m, v, step = self.opt_d.exp_avg, self.opt_d.exp_avg_sq, float(self.opt_d.steps[0])
+        else:
+            m, v, step = [torch.zeros_like(p) for p in params], [torch.zeros_like(p) for p in params], 0.0
         for i in range(c.unroll):
             real = self.data.sample(c.batch, self._at(t, 5 + (i % 3)))
             out = functional_call(self.D, dict(zip(names, params)), (torch.cat([real, fake]),))

@@ -149,3 +149,64 @@ def test_ab_twins_start_identical_and_share_the_data_stream():
     a.run(3), b.run(3)
     assert a.history[0]["d_real"] == b.history[0]["d_real"]  # the same D on the same first batch
     assert a.history[-1]["d_real"] != b.history[-1]["d_real"]  # then the smoothed target shows
+
+
+def test_lean_adam_and_sgd_match_torch_optimisers():
+    from gan_core.lab.train import SGD, Adam
+    torch.manual_seed(0)
+    for mine_cls, ref_cls, kw in ((Adam, torch.optim.Adam, dict(betas=(0.5, 0.999))), (SGD, torch.optim.SGD, {})):
+        ours = [torch.randn(5, 3, requires_grad=True), torch.randn(3, requires_grad=True)]
+        theirs = [p.detach().clone().requires_grad_(True) for p in ours]
+        mine, ref = mine_cls(ours), ref_cls(theirs, lr=1e-2, **kw)
+        for _ in range(4):
+            grads = [torch.randn_like(p) for p in ours]
+            mine.step(grads, 1e-2)
+            for p, g in zip(theirs, grads):
+                p.grad = g.clone()
+            ref.step()
+        for a, b in zip(ours, theirs):
+            torch.testing.assert_close(a, b, rtol=1e-6, atol=1e-7)
+
+
+def test_training_runs_on_one_thread_and_restores_the_count():
+    from gan_core.lab.train import one_thread
+    before = torch.get_num_threads()
+    torch.set_num_threads(2)
+    try:
+        with one_thread():
+            with one_thread():                      # a second lab training at the same time
+                assert torch.get_num_threads() == 1
+            assert torch.get_num_threads() == 1     # the first is still training
+        assert torch.get_num_threads() == 2
+        seen = []
+        lab = Lab(LabConfig(**TINY))
+        lab.iteration = lambda: seen.append(torch.get_num_threads())
+        lab.run(2)
+        assert seen == [1, 1] and torch.get_num_threads() == 2
+    finally:
+        torch.set_num_threads(before)
+
+
+def test_mode_stats_match_brute_force_and_cached_kl_is_stable():
+    ring = data.ring8()
+    pts = ring.sample(500, torch.Generator().manual_seed(3)).numpy() * np.array([1.0, 1.01]) + 0.03
+    got = metrics.mode_stats(pts, ring.modes, ring.sigma)
+    d = np.array([[np.hypot(*(p - m)) for m in ring.modes] for p in pts])
+    hq = d.min(1) <= 3 * ring.sigma
+    assert got["hq"] == pytest.approx(hq.mean())
+    assert np.array_equal(got["counts"], np.bincount(d.argmin(1)[hq], minlength=8))
+    assert metrics.reverse_kl(pts, ring) == metrics.reverse_kl(pts, ring) == metrics.reverse_kl(pts, data.ring8())
+    assert metrics.reverse_kl(pts, data.grid25()) != metrics.reverse_kl(pts, ring)   # one cache entry per set
+
+
+def test_frame_draws_each_point_where_it_is():
+    from gan_core.lab import render
+    lab = Lab(LabConfig(**TINY))
+    snap = render.snapshot(lab)
+    assert len(snap["arrows"][0]) == render.ARROWS and snap["heat"].shape == (render.HEAT, render.HEAT)
+    snap["real"], snap["fake"] = np.array([[1.0, 1.0]]), np.array([[-1.0, -2.0]])
+    snap["lines"], snap["arrows"] = snap["lines"][:0], (np.array([[2.5, -2.5]]), np.zeros((1, 2)))  # out of the way
+    img = np.array(render.field(snap))
+    for (x, y), colour in (((1.0, 1.0), render.REAL - 10), ((-1.0, -2.0), render.FAKE)):
+        px, py = np.rint(render._to_px(np.array([[x, y]]), snap["extent"])[0]).astype(int)
+        assert (img[py - 1:py + 2, px - 1:px + 2] == colour).all()     # a 3 × 3 dot
