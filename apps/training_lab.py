@@ -28,7 +28,7 @@ DATASET_CHOICES = [("Ring of 8 Gaussians", "ring8"), ("Grid of 25 Gaussians", "g
 NAMES = ("dataset", "points", "noise_dim", "noise", "g_layers", "g_units", "d_layers", "d_units", "loss",
          "d_opt", "g_opt", "d_lr", "g_lr", "k", "batch", "seed", "feature_matching", "minibatch", "hist_avg",
          "label_smooth", "vbn", "pack", "unroll", "lr_decay", "ab", "every")
-DEFAULTS = dict(dataset="ring8", points="", noise_dim=2, noise="gaussian", g_layers=2, g_units=64, d_layers=2,
+DEFAULTS = dict(dataset="ring8", points="", noise_dim=2, noise="gaussian", g_layers=1, g_units=16, d_layers=2,
                 d_units=64, loss="nonsaturating", d_opt="adam", g_opt="adam", d_lr=1e-3, g_lr=1e-3, k=1,
                 batch=256, seed=0, feature_matching=False, minibatch=False, hist_avg=False, label_smooth=False,
                 vbn=False, pack=1, unroll=0, lr_decay=False, ab="off", every=25)

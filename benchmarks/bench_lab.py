@@ -2,6 +2,7 @@
 
     nice python -m benchmarks.bench_lab --seeds 5 --iters 4000            # presets on ring and grid
     nice python -m benchmarks.bench_lab --ablation --sets grid25          # one switch on at a time
+    nice python -m benchmarks.bench_lab --ablation --switches "packing (4)" "learning-rate decay"
     python -m benchmarks.bench_lab --speed                                 # it/s and the first frame
 
 Measures (gan_core/lab/metrics.py): on 2500 samples of G, a sample is high quality if it lies within
@@ -113,6 +114,8 @@ def main() -> None:
     p.add_argument("--iters", type=int, default=4000)
     p.add_argument("--sets", nargs="+", default=["ring8", "grid25"])
     p.add_argument("--ablation", action="store_true", help="vanilla + one switch at a time")
+    p.add_argument("--switches", nargs="+", default=SWITCHES, choices=SWITCHES, metavar="SWITCH",
+                   help="the switches of the ablation (default: all)")
     p.add_argument("--speed", action="store_true")
     p.add_argument("--threads", type=int, default=1, help="torch threads (1 is fastest for these MLPs)")
     args = p.parse_args()
@@ -129,7 +132,7 @@ def main() -> None:
         if args.ablation:
             base = PRESETS["vanilla"]
             configs = {"vanilla": base}
-            for name in SWITCHES:
+            for name in args.switches:
                 field, on, _ = AB[name]
                 configs[f"vanilla + {name}"] = dataclasses.replace(base, **{field: on})
         else:

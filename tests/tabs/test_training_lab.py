@@ -126,3 +126,10 @@ def test_equation_and_presets():
     config, _, _ = tl.parse(vals(**{**improved, "every": 20}))
     assert config == tl.dataclasses.replace(tl.LAB_PRESETS["improved"], seed=0)  # the boxes rebuild the preset
     assert improved != vanilla and not any(vanilla[n] for n in tl.SWITCH_FIELDS)
+
+
+def test_the_page_opens_on_the_vanilla_preset():
+    preset = tl.PRESETS["vanilla"]
+    assert {n: tl.DEFAULTS[n] for n in preset} == preset      # the controls start as "Load preset: vanilla"
+    config, _, _ = tl.parse(list(tl.DEFAULTS[n] for n in tl.NAMES))
+    assert config == tl.LAB_PRESETS["vanilla"]
