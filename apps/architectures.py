@@ -32,10 +32,12 @@ $$L_C = \mathbb E[\log P(C{=}c\mid X_\text{real})] + \mathbb E[\log P(C{=}c\mid 
 D maximises $L_S + L_C$, G maximises $L_C - L_S$.""",
     "infogan": r"""**InfoGAN** (Chen et al. 2016). No labels: G gets codes $c$ beside $z$, and must keep them
 readable by $Q$, a small head on D's body.
-$$\min_{G,Q}\max_D\; V(D,G) - \lambda\, L_I(G,Q),\qquad L_I = \mathbb E_{c,\,x\sim G(z,c)}[\log Q(c\mid x)] + H(c) \le I(c; G(z,c))$$""",
+$$\min_{G,Q}\max_D\; V(D,G) - \lambda\, L_I(G,Q)$$
+$$L_I = \mathbb E_{c,\,x\sim G(z,c)}[\log Q(c\mid x)] + H(c) \le I(c; G(z,c))$$""",
     "sgan": r"""**Semi-supervised GAN** (Salimans et al. 2016; Odena 2016). D is a 10-class classifier; "fake" is an
 implicit 11th class: $D(x) = \frac{Z(x)}{Z(x)+1}$, $Z(x) = \sum_k e^{l_k(x)}$.
-$$L_D = \underbrace{-\mathbb E_{x,y}\log p(y\mid x)}_{\text{100 labels}} \underbrace{- \mathbb E_x \log D(x) - \mathbb E_z \log(1 - D(G(z)))}_{\text{unlabelled items and fakes}},\qquad L_G = \lVert \mathbb E f(x) - \mathbb E f(G(z)) \rVert^2$$""",
+$$L_D = \underbrace{-\mathbb E_{x,y}\log p(y\mid x)}_{\text{100 labels}} \underbrace{- \mathbb E_x \log D(x) - \mathbb E_z \log(1 - D(G(z)))}_{\text{unlabelled items and fakes}}$$
+$$L_G = \lVert \mathbb E_x f(x) - \mathbb E_z f(G(z)) \rVert^2 \quad\text{(feature matching on D's last hidden layer } f)$$""",
 }
 
 
@@ -126,8 +128,9 @@ def create_demo(class_grid: Callable, code_traversal: Callable, own_classifier: 
         for kind in ("cgan", "acgan", "infogan", "sgan"):
             with gr.Row():
                 gr.Image(architecture_card(kind), label=f"{kind} architecture", format="png", interactive=False,
-                         scale=3, buttons=[])
-                gr.Markdown(LOSSES[kind], latex_delimiters=LATEX)
+                         scale=2, buttons=[])
+                with gr.Column(scale=3):
+                    gr.Markdown(LOSSES[kind], latex_delimiters=LATEX)
 
         gr.Markdown("## Class dial: the label sets the class, z sets the style")
         with gr.Row():
@@ -194,9 +197,9 @@ def create_demo(class_grid: Callable, code_traversal: Callable, own_classifier: 
 if __name__ == "__main__":
     import gan_core
     from gan_core import checkpoints
-    names = ("cgan-fmnist", "acgan-fmnist", "infogan-fmnist", "sgan-fmnist", "supervised-fmnist")
+    arch = {role: name for role, (name, _) in gan_core.ARCHITECTURES.items()}
     inputs.harden(create_demo(
         gan_core.class_grid, gan_core.code_traversal, gan_core.classifier_probabilities, gan_core.judge_probabilities,
-        class_names=gan_core.FMNIST_CLASSES, conditional={"cgan-fmnist": "Conditional GAN", "acgan-fmnist": "AC-GAN"},
-        infogan="infogan-fmnist", sgan=("sgan-fmnist", "supervised-fmnist"),
-        figures={n: checkpoints.read_json(n, "metrics.json") for n in names})).launch()
+        class_names=gan_core.FMNIST_CLASSES, conditional={arch[r]: gan_core.ARCHITECTURES[r][1] for r in ("cgan", "acgan")},
+        infogan=arch["infogan"], sgan=(arch["sgan"], arch["supervised"]),
+        figures={n: checkpoints.read_json(n, "metrics.json") for n in arch.values()})).launch()

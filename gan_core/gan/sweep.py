@@ -23,18 +23,20 @@ import torch
 
 from .. import checkpoints, settings
 from ..evaluate import _RealData
+from ..registry import ARCHITECTURES
 from ..runtime import get_runtime
 from ..trainer import Trainer, TrainConfig
 from .evaluate import validation_items
 
-SHIPPED = {("sgan", 100, 0): "sgan-fmnist", ("supervised", 100, 0): "supervised-fmnist"}
+# (kind, labels, draw) -> the checkpoint it ships as
+SHIPPED = {(kind, 100, 0): ARCHITECTURES[kind][0] for kind in ("sgan", "supervised")}
 
 
 def accuracy(model, items: torch.Tensor, labels: torch.Tensor) -> float:
     return float((model.classify(items).argmax(1) == labels).float().mean())
 
 
-def run_one(kind: str, budget: int, draw: int, steps: int, eval_every: int, root) -> dict:
+def run_one(kind: str, budget: int, draw: int, steps: int, eval_every: int, root, command: str) -> dict:
     from ..train import parse_args
     from .train import build_sgan
     argv = ["sgan", "--labels", str(budget), "--label-seed", str(draw), "--steps", str(steps), "--seed", str(draw)]
@@ -66,7 +68,7 @@ def run_one(kind: str, budget: int, draw: int, steps: int, eval_every: int, root
     name = SHIPPED.get((kind, budget, draw))
     if name:
         training = {"data": desc, "steps": steps, "chosen_step_on_validation": best["step"], "batch_size": args.batch_size,
-                    "seed": draw, "hardware": runtime.describe(), "command": "python -m gan_core.gan.sweep",
+                    "seed": draw, "hardware": runtime.describe(), "command": command,
                     "torch": torch.__version__, "date": time.strftime("%Y-%m-%d"), **algo.card_info}
         checkpoints.save(algo.model, name, training=training,
                          metrics={"test_accuracy": result["test_accuracy"], "validation_accuracy": best["acc"]})
@@ -95,18 +97,18 @@ def main(argv=None) -> int:
     store = root / "results.json"
     results = json.loads(store.read_text()) if store.exists() else []
     done = {(r["kind"], r["labels"], r["draw"], r["steps"]) for r in results}
+    cmd = "python -m gan_core.gan.sweep " + " ".join(sys.argv[1:] if argv is None else argv)
     plan = [(kind, b, d) for b in args.budgets for d in range(args.draws if b == 100 else args.other_draws)
             for kind in ("sgan", "supervised")]
     for kind, b, d in plan:
         if (kind, b, d, args.steps) in done:
             continue
-        r = run_one(kind, b, d, args.steps, args.eval_every, root)
+        r = run_one(kind, b, d, args.steps, args.eval_every, root, cmd)
         print(json.dumps(r), flush=True)
         results.append(r)
         store.write_text(json.dumps(results, indent=1))
-        if checkpoints.checkpoint_path("sgan-fmnist").exists():
-            cmd = "python -m gan_core.gan.sweep " + " ".join(sys.argv[1:] if argv is None else argv)
-            checkpoints.update_metrics("sgan-fmnist", {"label_curve": curve([x for x in results if x["steps"] == args.steps]),
+        if checkpoints.checkpoint_path(SHIPPED["sgan", 100, 0]).exists():
+            checkpoints.update_metrics(SHIPPED["sgan", 100, 0], {"label_curve": curve([x for x in results if x["steps"] == args.steps]),
                                                        "label_curve_command": cmd})
     print(json.dumps(curve(results), indent=1))
     return 0
