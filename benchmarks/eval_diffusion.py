@@ -41,17 +41,19 @@ def sample(row: str, n: int) -> Path:
     family, options, _ = ROWS[row]
     name = gan_core.FAMILIES[family][0]
     batches, times = [], []
+    OUT.mkdir(parents=True, exist_ok=True)
+    path = OUT / f"{row}.safetensors"
     for i in range((n + 63) // 64):
         t0 = time.perf_counter()
         batches.append(gan_core.generate(name, 64, seed=1000 + i, **options))
         times.append(time.perf_counter() - t0)
         print(f"{row}: batch {i + 1} in {times[-1]:.1f} s", flush=True)
-    OUT.mkdir(parents=True, exist_ok=True)
-    path = OUT / f"{row}.safetensors"
-    save_file({"images": torch.cat(batches)[:n].contiguous()}, str(path))
-    path.with_suffix(".json").write_text(json.dumps({
-        "row": row, "checkpoint": name, "options": options, "n": n, "seconds_per_64": times,
-        "threads": torch.get_num_threads(), "runtime": gan_core.sampling.get_runtime().describe()}, indent=1))
+        # written after every batch: a slow row that is stopped keeps what it has
+        save_file({"images": torch.cat(batches)[:n].contiguous()}, str(path))
+        path.with_suffix(".json").write_text(json.dumps({
+            "row": row, "checkpoint": name, "options": options, "n": min(n, 64 * len(batches)),
+            "seconds_per_64": times, "threads": torch.get_num_threads(),
+            "runtime": gan_core.sampling.get_runtime().describe()}, indent=1))
     return path
 
 
