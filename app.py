@@ -10,14 +10,14 @@ from __future__ import annotations
 
 import argparse
 import functools
+import logging
 import os
 
 import gradio as gr
 
 import gan_core
-from gan_core import models, settings
-from gan_core.evaluate import judge
-from gan_core.trainer import read_history
+from apps import inputs, outputs
+from gan_core import checkpoints, settings
 
 INTRO = """# GAN Demo Suite
 Interactive demos for a lecture on generative models: every model here was trained by the suite
@@ -27,94 +27,124 @@ itself (see each model card under `checkpoints/`). Pick a tab; each explains wha
 
 def mount_sampling() -> None:
     from apps import sampling
-    name = "dcgan-fmnist"
-    models.load(name)  # fail early, with a message, if the checkpoint is missing
+    name, _ = gan_core.GENERATORS["dcgan"]
+    checkpoints.load(name)  # fail early, with a message, if the checkpoint is missing
     try:
-        judge()
+        gan_core.judge()
         classify = gan_core.classify
-    except models.MissingCheckpointError:
+    except checkpoints.MissingCheckpointError:
         classify = None  # the pool is then shown without the judge's class names
     sampling.create_demo(
         latents=functools.partial(gan_core.latents, name),
         decode=functools.partial(gan_core.decode, name),
         classify=classify,
-        history=read_history(models.checkpoint_path(name)),
-        metrics=models.read_json(name, "metrics.json"),
+        history=gan_core.read_history(checkpoints.checkpoint_path(name)),
+        metrics=checkpoints.read_json(name, "metrics.json"),
     )
 
 
 def mount_super_resolution() -> None:
     from apps import super_resolution
-    from gan_core import sr_api, sr_metrics
     # No early failure here: bicubic always works, and a network that is not trained yet gets a
     # panel saying so (with the command that trains it) while the others run.
     super_resolution.create_demo(
-        compare=sr_api.compare,
-        error_map=sr_metrics.error_map,
-        examples=sr_api.example_images(),
-        notes=sr_api.available_methods(),
+        compare=gan_core.compare_sr,
+        error_map=gan_core.sr_error_map,
+        methods={method: label for method, (_, label) in gan_core.SR_METHODS.items()},
+        examples=gan_core.sr_examples(),
+        notes=gan_core.sr_status(),
     )
 
 
 def mount_vae() -> None:
     from apps import vae_tab
-    from gan_core.data import FMNIST_CLASSES, MissingDataError, fashion_mnist_for_app
-    from gan_core.evaluate_vae import elbo_terms
-    names = vae_tab.DEFAULT_NAMES
-    for name in names.values():
-        models.load(name)  # fail early, with a message, if a checkpoint is missing
+    for name, _ in gan_core.VAES.values():
+        checkpoints.load(name)  # fail early, with a message, if a checkpoint is missing
     try:
-        images, labels = fashion_mnist_for_app(train=False)  # the test items drawn on the latent maps
-    except MissingDataError as err:
+        images, labels = gan_core.fashion_mnist_for_app(train=False)  # the test items drawn on the maps
+    except gan_core.MissingDataError as err:
         missing_notice("VAE latent map", err)
         return
     vae_tab.create_demo(
         encode=gan_core.encode,
         decode=gan_core.decode,
         latents=gan_core.latents,
-        elbo_terms=elbo_terms,
+        elbo_terms=gan_core.elbo_terms,
         test_images=images,
         test_labels=labels,
-        class_names=FMNIST_CLASSES,
-        names=names,
-        metrics={name: models.read_json(name, "metrics.json") for name in names.values()},
+        class_names=gan_core.FMNIST_CLASSES,
+        models=gan_core.VAES,
+        metrics={name: checkpoints.read_json(name, "metrics.json") for name, _ in gan_core.VAES.values()},
     )
 
 
 def mount_image_to_image() -> None:
     from apps import image_to_image
-    import gan_core.img2img as i2i
     notices = []  # load every checkpoint now: a missing one is fetched (online) or reported here
-    for name in sorted({c for t in i2i.TASKS.values() for c in t.checkpoints.values()}):
+    for name in sorted({c for t in gan_core.TASKS.values() for c in t.checkpoints.values()}):
         try:
-            models.load(name)
-        except models.MissingCheckpointError as err:
+            checkpoints.load(name)
+        except checkpoints.MissingCheckpointError as err:
             notices.append(err)
-    tasks = i2i.available_tasks()
+    tasks = gan_core.available_tasks()
     if not tasks:  # nothing to show: the whole tab says why
         raise notices[0]
     for err in notices:  # the tasks that need a missing model are left out, and the tab says so
         gr.Markdown(f"**Part of this tab is unavailable.** {err}")
-    names = sorted({c for t in tasks for c in i2i.TASKS[t].checkpoints.values()})
+    names = sorted({c for t in tasks for c in gan_core.TASKS[t].checkpoints.values()})
     try:
-        judge()
-        item_judge = i2i.judge_item
-    except models.MissingCheckpointError:
+        gan_core.judge()
+        item_judge = gan_core.judge_picture
+    except checkpoints.MissingCheckpointError:
         item_judge = None  # outputs are then shown without the judge's class names
     image_to_image.create_demo(
-        i2i.translate, i2i.task_input, i2i.prepare_input, i2i.prepare_target,
-        judge=item_judge, edge_density=i2i.edge_density, color_scores=i2i.color_scores,
-        examples=i2i.example_images(), tasks=tasks,
-        metrics={name: models.read_json(name, "metrics.json") for name in names},
+        gan_core.translate, gan_core.task_input, gan_core.prepare_input, gan_core.prepare_target,
+        judge=item_judge, edge_density=gan_core.edge_density, color_scores=gan_core.color_scores,
+        examples=gan_core.img2img_examples(),
+        tasks={t: (gan_core.TASKS[t].kind, gan_core.TASKS[t].label) for t in tasks},
+        metrics={name: checkpoints.read_json(name, "metrics.json") for name in names},
     )
 
 
-# (tab title, function that builds the tab's contents)
+def mount_architectures() -> None:
+    from apps import architectures
+    arch = {role: name for role, (name, _) in gan_core.ARCHITECTURES.items()}
+    conditional = {arch[role]: gan_core.ARCHITECTURES[role][1] for role in ("cgan", "acgan")}
+    infogan, sgan = arch["infogan"], (arch["sgan"], arch["supervised"])
+    names = [*conditional, infogan, *sgan]
+    for name in names:
+        checkpoints.load(name)  # fail early, with a message, if a checkpoint is missing
+    gan_core.judge()
+    architectures.create_demo(
+        gan_core.class_grid, gan_core.code_traversal, gan_core.classifier_probabilities, gan_core.judge_probabilities,
+        class_names=gan_core.FMNIST_CLASSES, conditional=conditional, infogan=infogan, sgan=sgan,
+        figures={name: checkpoints.read_json(name, "metrics.json") for name in names},
+    )
+
+
+def mount_families() -> None:
+    from apps import families
+    for name, _ in gan_core.FAMILIES.values():
+        checkpoints.load(name)  # fail early, with a message, if a checkpoint is missing
+    name = gan_core.FAMILIES["diffusion"][0]
+    families.create_demo(gan_core.generate, gan_core.denoising, gan_core.FAMILIES,
+                         checkpoints.read_json(name, "metrics.json"))
+
+
+def mount_training_lab() -> None:
+    from apps import training_lab
+    training_lab.create_demo()  # trains small networks live, per browser session: no checkpoint
+
+
+# (tab title, function that builds the tab's contents), in the lecture's order
 TABS = [
+    ("GAN training lab", mount_training_lab),
     ("GAN sampling (DCGAN)", mount_sampling),
     ("Super-resolution", mount_super_resolution),
     ("VAE latent map", mount_vae),
     ("Image-to-image", mount_image_to_image),
+    ("GAN architectures", mount_architectures),
+    ("GAN vs VAE vs diffusion", mount_families),
 ]
 
 
@@ -123,15 +153,38 @@ def missing_notice(title: str, err: Exception) -> None:
 
 
 def build_demo() -> gr.Blocks:
+    outputs.install()  # image outputs are written to Gradio's cache atomically (see apps/outputs.py)
     with gr.Blocks(title="GAN Demo Suite") as demo:
         gr.Markdown(INTRO)
         for title, mount in TABS:
             with gr.Tab(title):
                 try:
                     mount()
-                except models.MissingCheckpointError as err:
+                except checkpoints.MissingCheckpointError as err:
                     missing_notice(title, err)
-    return demo
+    return inputs.harden(demo)  # every input checked, every handler's surprises logged with an id
+
+
+def configure_queue(demo: gr.Blocks) -> gr.Blocks:
+    """Who runs at once, on how many threads, and how many may wait (see README, "Serving").
+
+    Listeners a tab marks ``concurrency_id="heavy"`` (super-resolution, colourisation) share
+    ``settings.heavy_workers()`` slots; listeners with their own group (the training lab) keep
+    it; every other listener shares ``settings.workers()`` slots. torch gets
+    ``settings.torch_threads()`` intra-op threads, so that the requests running together share
+    the cores instead of fighting over them. Beyond ``settings.queue_size()`` waiting requests, a
+    new one is turned away at once with "busy, try again".
+    """
+    import torch
+    torch.set_num_threads(settings.torch_threads())
+    for block_fn in demo.fns.values():
+        if block_fn.concurrency_id == "heavy":
+            block_fn.concurrency_limit = settings.heavy_workers()
+        elif block_fn.concurrency_limit != "default":
+            continue  # the tab set this listener's limit itself (the training lab's streams and steps)
+        else:
+            block_fn.concurrency_id, block_fn.concurrency_limit = "quick", settings.workers()
+    return demo.queue(max_size=settings.queue_size(), default_concurrency_limit=settings.workers())
 
 
 def main(argv=None) -> None:
@@ -141,8 +194,9 @@ def main(argv=None) -> None:
     parser.add_argument("--host", default=os.environ.get("GRADIO_SERVER_NAME", "127.0.0.1"))
     parser.add_argument("--port", type=int, default=int(os.environ.get("GRADIO_SERVER_PORT", 7860)))
     args = parser.parse_args(argv)
-    demo = build_demo()
-    demo.queue(default_concurrency_limit=2).launch(server_name=args.host, server_port=args.port, share=args.share)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    demo = configure_queue(build_demo())
+    demo.launch(server_name=args.host, server_port=args.port, share=args.share)
 
 
 if __name__ == "__main__":

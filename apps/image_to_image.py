@@ -4,7 +4,8 @@ The tab receives callables only: ``translate(task, image, variant)``, ``task_inp
 ``prepare_input(task, image)`` (the picture the model actually sees), ``prepare_target(task, image)``
 (a real target as the task represents it), optionally
 ``judge(item) -> (class, probability)``, ``edge_density(edge_map)`` and
-``color_scores(output, original)``; ``app.py`` wires them to ``gan_core.img2img``.
+``color_scores(output, original)``; ``app.py`` wires them to ``gan_core``'s image-to-image API.
+The tasks and their labels arrive as ``tasks = {task: (kind, label)}``, kind "pix2pix" or "cyclegan".
 Run alone: ``python -m apps.image_to_image``.
 """
 from __future__ import annotations
@@ -15,11 +16,13 @@ import gradio as gr
 import numpy as np
 from PIL import Image
 
-PIX2PIX_TASKS = {"edges → clothing": "edges2clothing", "black-and-white → colour": "colorize"}
-CYCLE_TASKS = {"Sneaker → Ankle boot": "sneaker2boot", "Ankle boot → Sneaker": "boot2sneaker"}
+from . import inputs
+
 UPLOAD_IS = ("the target (a real item or colour photo): derive the input", "the input itself (an edge map)")
 ZOOM = 8                # 32x32 Fashion-MNIST images are shown 256x256, pixels kept sharp
 MAX_SIDE = 512          # colourisation: larger uploads are shrunk first (CPU time)
+MAX_PIXELS = {"photo": 4_000_000, "item": 1_000_000}   # uploads refused above these (pixels)
+MIN_SIDE = {"photo": 32, "item": 8}                    # ... and below these (pixels on the shorter side)
 EDGE_DENSITY = (0.05, 0.25)  # share of edge pixels in the training edge maps (mean ~0.12)
 
 EXPLANATION = r"""
@@ -58,28 +61,37 @@ def _zoom(img: Image.Image | None) -> Image.Image | None:
     return img.resize((img.width * ZOOM, img.height * ZOOM), Image.NEAREST)
 
 
-def _require_image(image, what: str) -> Image.Image:
+def _require_image(image, what: str, *, max_pixels: int, min_side: int) -> tuple[Image.Image, list[str]]:
+    """An upload (path, PIL or array) through the suite's picture loader: (RGB(A) image, notes)."""
     if image is None:
         raise gr.Error(f"Upload {what} first, pick an example, or draw one.")
-    if isinstance(image, np.ndarray):
-        image = Image.fromarray(image)
-    if not isinstance(image, Image.Image):
-        raise gr.Error(f"Expected an image, got {type(image).__name__}.")
-    return image
+    pic = inputs.picture(image, what.split(" ", 1)[-1], max_pixels=max_pixels, min_side=min_side)
+    return pic.image, pic.notes
 
 
 def _task(value: str, choices: dict, label: str) -> str:
-    if value in choices:
-        return choices[value]
-    if value in choices.values():
+    if isinstance(value, str) and value in choices.values():
         return value
-    raise gr.Error(f"{label} must be one of {', '.join(choices)}; got {value!r}.")
+    return inputs.choice(value, label, choices)
+
+
+def _with(loaded: list[str], notes: str) -> str:
+    """The picture loader's notes (first frame of an animation, bit depth scaled...) above the tab's."""
+    return "\n\n".join([*(f"*Note: {n}.*" for n in loaded), notes])
+
+
+def labels_of(tasks: dict, kind: str) -> dict[str, str]:
+    """``{task: (kind, label)}`` -> ``{label: task}`` for the tasks of one kind."""
+    return {label: task for task, (k, label) in tasks.items() if k == kind}
 
 
 def make_handlers(translate: Callable, task_input: Callable, prepare_input: Callable, prepare_target: Callable,
-                  judge: Callable | None = None, edge_density: Callable | None = None,
+                  tasks: dict, judge: Callable | None = None, edge_density: Callable | None = None,
                   color_scores: Callable | None = None) -> dict:
-    """The tab's functions, as plain Python (tested directly and through the app)."""
+    """The tab's functions, as plain Python (tested directly and through the app).
+
+    ``tasks``: ``{task: (kind, label)}`` of the tasks this tab serves."""
+    pix2pix_tasks, cycle_tasks = labels_of(tasks, "pix2pix"), labels_of(tasks, "cyclegan")
 
     def _call(fn, *args):
         try:
@@ -136,10 +148,10 @@ def make_handlers(translate: Callable, task_input: Callable, prepare_input: Call
                 "the cGAN's vivid colours pay off.")
 
     def run_pix2pix(task_label, image, upload_is=UPLOAD_IS[0]):
-        task = _task(task_label, PIX2PIX_TASKS, "Task")
-        image = _require_image(image, "an image")
-        if upload_is not in UPLOAD_IS:
-            raise gr.Error(f"'The uploaded image is' must be one of: {'; '.join(UPLOAD_IS)}.")
+        task = _task(task_label, pix2pix_tasks, "Task")
+        kind = "photo" if task == "colorize" else "item"
+        image, loaded = _require_image(image, "an image", max_pixels=MAX_PIXELS[kind], min_side=MIN_SIDE[kind])
+        inputs.choice(upload_is, "'The uploaded image is'", UPLOAD_IS)
         target = None
         if task == "colorize":
             if image.width > MAX_SIDE or image.height > MAX_SIDE:
@@ -158,11 +170,11 @@ def make_handlers(translate: Callable, task_input: Callable, prepare_input: Call
             notes = _color_notes(target, model_input, l1_out, p2p_out)
         else:
             notes = _clothing_notes(model_input, l1_out, p2p_out, target)
-        return _zoom(model_input), _zoom(l1_out), _zoom(p2p_out), _zoom(target), notes
+        return _zoom(model_input), _zoom(l1_out), _zoom(p2p_out), _zoom(target), _with(loaded, notes)
 
     def run_sketch(sketch):
         composite = sketch.get("composite") if isinstance(sketch, dict) else sketch
-        image = _require_image(composite, "a drawing")
+        image, _ = _require_image(composite, "a drawing", max_pixels=MAX_PIXELS["item"], min_side=MIN_SIDE["item"])
         model_input = _call(prepare_input, "edges2clothing", image)
         l1_out = _call(translate, "edges2clothing", model_input, "l1")
         p2p_out = _call(translate, "edges2clothing", model_input, "pix2pix")
@@ -170,9 +182,10 @@ def make_handlers(translate: Callable, task_input: Callable, prepare_input: Call
         return _zoom(model_input), _zoom(l1_out), _zoom(p2p_out), None, notes
 
     def run_cyclegan(task_label, image):
-        task = _task(task_label, CYCLE_TASKS, "Direction")
+        task = _task(task_label, cycle_tasks, "Direction")
         back = "boot2sneaker" if task == "sneaker2boot" else "sneaker2boot"
-        item = _call(task_input, task, _require_image(image, "an item"))
+        image, loaded = _require_image(image, "an item", max_pixels=MAX_PIXELS["item"], min_side=MIN_SIDE["item"])
+        item = _call(task_input, task, image)
         there = _call(translate, task, item, "cyclegan")
         home = _call(translate, back, there, "cyclegan")
         a = np.asarray(item, dtype=np.float32) / 255
@@ -187,7 +200,7 @@ def make_handlers(translate: Callable, task_input: Callable, prepare_input: Call
                              "map between those two classes, so the output keeps the silhouette and borrows "
                              "textures — the cycle can still close, which shows cycle consistency alone does not "
                              "make a translation meaningful.")
-        return _zoom(item), _zoom(there), _zoom(home), "\n\n".join(notes)
+        return _zoom(item), _zoom(there), _zoom(home), _with(loaded, "\n\n".join(notes))
 
     return {"run_pix2pix": run_pix2pix, "run_sketch": run_sketch, "run_cyclegan": run_cyclegan}
 
@@ -195,14 +208,13 @@ def make_handlers(translate: Callable, task_input: Callable, prepare_input: Call
 def create_demo(translate: Callable, task_input: Callable, prepare_input: Callable, prepare_target: Callable, *,
                 judge: Callable | None = None, edge_density: Callable | None = None,
                 color_scores: Callable | None = None, examples: dict | None = None,
-                tasks: list[str] | None = None, metrics: dict | None = None) -> gr.Blocks:
-    """``tasks``: the task names whose checkpoints exist (default: all); ``examples``: task -> image paths;
-    ``metrics``: checkpoint name -> its measured figures (shown in the explanation)."""
-    h = make_handlers(translate, task_input, prepare_input, prepare_target, judge, edge_density, color_scores)
-    tasks = list(tasks) if tasks is not None else [*PIX2PIX_TASKS.values(), *CYCLE_TASKS.values()]
+                tasks: dict, metrics: dict | None = None) -> gr.Blocks:
+    """``tasks``: ``{task: (kind, label)}`` for the tasks whose checkpoints exist; ``examples``: task ->
+    image paths; ``metrics``: checkpoint name -> its measured figures (shown in the explanation)."""
+    h = make_handlers(translate, task_input, prepare_input, prepare_target, tasks, judge, edge_density, color_scores)
     examples = examples or {}
-    p2p_labels = [k for k, v in PIX2PIX_TASKS.items() if v in tasks]
-    cyc_labels = [k for k, v in CYCLE_TASKS.items() if v in tasks]
+    pix2pix_tasks, cycle_tasks = labels_of(tasks, "pix2pix"), labels_of(tasks, "cyclegan")
+    p2p_labels, cyc_labels = list(pix2pix_tasks), list(cycle_tasks)
     latex = [{"left": "$$", "right": "$$", "display": True}, {"left": "$", "right": "$", "display": False}]
     with gr.Blocks() as demo:
         with gr.Accordion("What is going on here? pix2pix, its ablation, CycleGAN", open=False):
@@ -215,11 +227,11 @@ def create_demo(translate: Callable, task_input: Callable, prepare_input: Callab
             with gr.Row():
                 with gr.Column():
                     task = gr.Radio(p2p_labels, value=p2p_labels[0], label="Task")
-                    upload = gr.Image(type="pil", label="Upload (colourisation: any colour photo)",
-                                      image_mode=None, height=260, elem_id="i2i-upload")
+                    upload = inputs.picture_input(label="Upload (colourisation: any colour photo)", height=260,
+                                                  elem_id="i2i-upload")
                     upload_is = gr.Radio(list(UPLOAD_IS), value=UPLOAD_IS[0], label="The uploaded image is")
                     go = gr.Button("Translate", variant="primary")
-                    rows = [[label, path, UPLOAD_IS[0]] for label, key in PIX2PIX_TASKS.items() if label in p2p_labels
+                    rows = [[label, path, UPLOAD_IS[0]] for label, key in pix2pix_tasks.items()
                             for path in examples.get(key, [])]
                     if rows:
                         gr.Examples(rows, [task, upload, upload_is], label="Examples (test items, bundled photos)")
@@ -237,7 +249,8 @@ def create_demo(translate: Callable, task_input: Callable, prepare_input: Callab
                 out_target = gr.Image(label="Target (when known)", type="pil", format="png")
             notes = gr.Markdown(elem_id="i2i-notes")
             outputs = [out_in, out_l1, out_p2p, out_target, notes]
-            go.click(h["run_pix2pix"], [task, upload, upload_is], outputs, api_name="translate")
+            go.click(h["run_pix2pix"], [task, upload, upload_is], outputs, api_name="translate",
+                     concurrency_id="heavy")  # colourisation of a 512-px photo takes a second
             go_sketch.click(h["run_sketch"], sketch, outputs, api_name="translate_sketch")
 
         if cyc_labels:
@@ -245,9 +258,9 @@ def create_demo(translate: Callable, task_input: Callable, prepare_input: Callab
             with gr.Row():
                 with gr.Column():
                     direction = gr.Radio(cyc_labels, value=cyc_labels[0], label="Direction")
-                    item = gr.Image(type="pil", label="Upload an item", image_mode=None, height=200)
+                    item = inputs.picture_input(label="Upload an item", height=200)
                     go_cyc = gr.Button("Translate and back", variant="primary")
-                    rows = [[label, path] for label, key in CYCLE_TASKS.items() if label in cyc_labels
+                    rows = [[label, path] for label, key in cycle_tasks.items()
                             for path in examples.get(key, [])]
                     if rows:
                         gr.Examples(rows, [direction, item], label="Examples (test items)")
@@ -273,7 +286,8 @@ def _metrics_table(metrics: dict) -> str:
 
 
 if __name__ == "__main__":
-    import gan_core.img2img as t
-    create_demo(t.translate, t.task_input, t.prepare_input, t.prepare_target,
-                judge=t.judge_item, edge_density=t.edge_density, color_scores=t.color_scores,
-                examples=t.example_images(), tasks=t.available_tasks()).launch()
+    import gan_core
+    inputs.harden(create_demo(gan_core.translate, gan_core.task_input, gan_core.prepare_input, gan_core.prepare_target,
+                judge=gan_core.judge_picture, edge_density=gan_core.edge_density, color_scores=gan_core.color_scores,
+                examples=gan_core.img2img_examples(),
+                tasks={t: (gan_core.TASKS[t].kind, gan_core.TASKS[t].label) for t in gan_core.available_tasks()})).launch()

@@ -11,7 +11,8 @@ from typing import Callable
 import gradio as gr
 import torch
 
-from .common import check_int, grid
+from . import inputs
+from .common import grid
 
 POOL = 24          # exemplars shown for the vector-arithmetic picker
 MAX_SEED = 2**31 - 1
@@ -66,28 +67,28 @@ def _indices(value, label: str) -> list[int]:
     values = value if isinstance(value, (list, tuple)) else [value]
     if len(values) > 3:
         raise gr.Error(f"Group {label}: pick at most 3 exemplars (got {len(values)}).")
-    return [check_int(v, f"exemplar number in group {label}", 0, POOL - 1) for v in values]
+    return [inputs.integer(v, f"exemplar number in group {label}", 0, POOL - 1) for v in values]
 
 
 def make_handlers(latents: Callable, decode: Callable, classify: Callable | None = None) -> dict:
     """The tab's functions, as plain Python (tested directly and through the app)."""
 
     def sample_grid(seed, count):
-        seed = check_int(seed, "Seed", 0, MAX_SEED)
-        count = check_int(count, "Number of samples", 1, 64)
+        seed = inputs.integer(seed, "Seed", 0, MAX_SEED)
+        count = inputs.integer(count, "Number of samples", 1, 64)
         images = decode(latents(count, seed))
         return grid(images, nrow=min(8, count))
 
     def interpolate(seed_a, seed_b, steps):
-        seed_a = check_int(seed_a, "Seed A", 0, MAX_SEED)
-        seed_b = check_int(seed_b, "Seed B", 0, MAX_SEED)
-        steps = check_int(steps, "Steps", 2, 16)
+        seed_a = inputs.integer(seed_a, "Seed A", 0, MAX_SEED)
+        seed_b = inputs.integer(seed_b, "Seed B", 0, MAX_SEED)
+        steps = inputs.integer(steps, "Steps", 2, 16)
         z0, z1 = latents(1, seed_a)[0], latents(1, seed_b)[0]
         z = slerp(z0, z1, torch.linspace(0, 1, steps))  # (steps, nz)
         return grid(decode(z), nrow=steps, scale=3)
 
     def exemplars(seed):
-        seed = check_int(seed, "Pool seed", 0, MAX_SEED)
+        seed = inputs.integer(seed, "Pool seed", 0, MAX_SEED)
         images = decode(latents(POOL, seed))
         caption = ""
         if classify is not None:
@@ -96,7 +97,7 @@ def make_handlers(latents: Callable, decode: Callable, classify: Callable | None
         return grid(images, nrow=8, scale=3, numbered=True), caption
 
     def arithmetic(seed, group_a, group_b, group_c):
-        seed = check_int(seed, "Pool seed", 0, MAX_SEED)
+        seed = inputs.integer(seed, "Pool seed", 0, MAX_SEED)
         a, b, c = _indices(group_a, "A"), _indices(group_b, "B"), _indices(group_c, "C")
         z = latents(POOL, seed)                                   # (POOL, nz)
         za, zb, zc = z[a].mean(0), z[b].mean(0), z[c].mean(0)     # (nz,) each
@@ -182,5 +183,5 @@ if __name__ == "__main__":
     import functools
 
     import gan_core
-    create_demo(functools.partial(gan_core.latents, "dcgan-fmnist"),
-                functools.partial(gan_core.decode, "dcgan-fmnist")).launch()
+    name, _ = gan_core.GENERATORS["dcgan"]
+    create_demo(functools.partial(gan_core.latents, name), functools.partial(gan_core.decode, name)).launch()

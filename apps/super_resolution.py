@@ -8,7 +8,8 @@ The tab receives callables only:
                                                 result.original (or None), result.lr, result.mode
     error_map(sr, hr) -> (H, W, 3) uint8        per-pixel |Y error| heatmap
 
-``app.py`` wires them to ``gan_core.sr_api``. Run alone: ``python -m apps.super_resolution``.
+and ``methods = {method: label}`` in panel order (bicubic first). ``app.py`` wires them to
+``gan_core.compare_sr`` and ``gan_core.SR_METHODS``. Run alone: ``python -m apps.super_resolution``.
 """
 from __future__ import annotations
 
@@ -18,14 +19,12 @@ import gradio as gr
 import numpy as np
 from PIL import Image
 
-METHODS = ("bicubic", "srresnet", "srgan")
-PANELS = METHODS + ("original",)
-LABELS = {"bicubic": "Bicubic", "srresnet": "SRResNet (MSE)", "srgan": "SRGAN", "original": "Original"}
+from . import inputs
+
 MODES = [("simulate: downscale ×4 first, then compare with the original (PSNR/SSIM shown)", "simulate"),
          ("upscale as is: no ground truth, so no metrics", "upscale")]
-TRAIN = {"srresnet": "python -m gan_core.train srresnet --export-every 250",
-         "srgan": "python -m gan_core.train srgan --init checkpoints/srresnet-x4"}
 ZOOM = 48  # side of the zoomed window, in output pixels; shown 4x larger
+MAX_UPLOAD_PIXELS = 2048 * 2048  # simulate mode shrinks x4 first; the networks then see at most 512 x 512
 
 EXPLANATION = r"""
 **Single-image super-resolution** recovers a high-resolution (HR) image from a low-resolution (LR)
@@ -47,27 +46,34 @@ detail as the original (not necessarily the *right* detail — look at the error
 """
 
 
-def _caption(method: str, result) -> str:
+def _caption(label: str, method: str, result) -> str:
     if result.outputs.get(method) is None:
-        return f"**{LABELS[method]}**: not trained yet (see the note at the top). Train it with `{TRAIN[method]}`."
+        return f"**{label}**: not trained yet; the note at the top says how to train it."
     s = result.scores.get(method)
     if s is None:
-        return f"**{LABELS[method]}**: no ground truth, no metrics"
-    return f"**{LABELS[method]}**: {s.psnr:.2f} dB / {s.ssim:.4f} · sharpness {s.sharpness:.2f}"
+        return f"**{label}**: no ground truth, no metrics"
+    return f"**{label}**: {s.psnr:.2f} dB / {s.ssim:.4f} · sharpness {s.sharpness:.2f}"
 
 
-def _table(result) -> list[list]:
+def _table(labels: dict, result) -> list[list]:
     rows = []
-    for m in METHODS:
+    for m, label in labels.items():
+        if m == "original":
+            continue
         s = result.scores.get(m)
         if s is not None:
-            rows.append([LABELS[m], round(s.psnr, 2), round(s.ssim, 4), round(s.sharpness, 3)])
+            rows.append([label, round(s.psnr, 2), round(s.ssim, 4), round(s.sharpness, 3)])
         else:
             why = "not trained yet" if result.outputs.get(m) is None else "no ground truth"
-            rows.append([LABELS[m], why, "", ""])
+            rows.append([label, why, "", ""])
     if result.original is not None:
-        rows.append([LABELS["original"], "∞", 1.0, 1.0])
+        rows.append([labels["original"], "∞", 1.0, 1.0])
     return rows
+
+
+def panel_labels(methods: dict) -> dict:
+    """``{method: label}`` -> the panels in order, the original last: ``{key: label}``."""
+    return {**methods, "original": "Original"}
 
 
 def _nearest(lr: np.ndarray, scale: int = 4) -> np.ndarray:
@@ -75,8 +81,10 @@ def _nearest(lr: np.ndarray, scale: int = 4) -> np.ndarray:
     return np.asarray(Image.fromarray(lr).resize((w * scale, h * scale), Image.NEAREST))
 
 
-def zoom_crops(panels: dict, x: float, y: float, size: int = ZOOM) -> list[tuple[np.ndarray, str]]:
-    """The same ``size``-pixel window around (x, y) from every panel, enlarged 4x (nearest)."""
+def zoom_crops(panels: dict, x: float, y: float, size: int = ZOOM,
+               labels: dict | None = None) -> list[tuple[np.ndarray, str]]:
+    """The same ``size``-pixel window around (x, y) from every panel (in the order of ``panels``),
+    enlarged 4x (nearest); ``labels`` names them (default: the panel keys)."""
     shown = {k: v for k, v in panels.items() if v is not None}
     if not shown:
         return []
@@ -85,54 +93,59 @@ def zoom_crops(panels: dict, x: float, y: float, size: int = ZOOM) -> list[tuple
     x0 = int(np.clip(round(x) - size // 2, 0, w - size))
     y0 = int(np.clip(round(y) - size // 2, 0, h - size))
     out = []
-    for key in PANELS:
-        if key in shown:
-            crop = shown[key][y0:y0 + size, x0:x0 + size]
-            out.append((_nearest(crop, 4), f"{LABELS[key]} · x {x0}..{x0 + size}, y {y0}..{y0 + size}"))
+    for key, img in shown.items():
+        crop = img[y0:y0 + size, x0:x0 + size]
+        name = (labels or {}).get(key, key)
+        out.append((_nearest(crop, 4), f"{name} · x {x0}..{x0 + size}, y {y0}..{y0 + size}"))
     return out
 
 
-def make_handlers(compare: Callable, error_map: Callable) -> dict:
-    """The tab's functions, as plain Python (tested directly and through the app)."""
+def make_handlers(compare: Callable, error_map: Callable, methods: dict) -> dict:
+    """The tab's functions, as plain Python (tested directly and through the app).
+
+    ``methods``: ``{method: label}`` in panel order."""
+    labels = panel_labels(methods)
 
     def run(image, mode, progress=gr.Progress()):
-        # 1. check the request
+        # 1. check the request: the picture through the suite's loader, within this tab's limits
         if image is None:
             raise gr.Error("Upload a photo or pick one of the examples first.")
-        if mode not in ("simulate", "upscale"):
-            raise gr.Error(f"Mode must be 'simulate' or 'upscale', got {mode!r}.")
+        mode = inputs.choice(mode, "Mode", [m for _, m in MODES])
+        pic = inputs.picture(image, "photo", max_pixels=MAX_UPLOAD_PIXELS, min_side=16)
+        rgb = np.asarray(pic.image.convert("RGB"))
         # 2. run every method (slow parts report progress)
         try:
-            result = compare(np.asarray(image), mode, progress=lambda f, d: progress(f, desc=d))
+            result = compare(rgb, mode, progress=lambda f, d: progress(f, desc=d))
         except ValueError as err:  # too large, too small, wrong pixel type: say so
             raise gr.Error(str(err)) from None
         # 3. panels, captions, table
-        panels = {m: result.outputs.get(m) for m in METHODS}
+        panels = {m: result.outputs.get(m) for m in methods}
         panels["original"] = result.original if result.original is not None else _nearest(result.lr)
-        captions = [_caption(m, result) for m in METHODS]
-        captions.append(f"**{LABELS['original']}** ({panels['original'].shape[1]}×{panels['original'].shape[0]})"
+        captions = [_caption(label, m, result) for m, label in methods.items()]
+        captions.append(f"**{labels['original']}** ({panels['original'].shape[1]}×{panels['original'].shape[0]})"
                         if result.original is not None else
                         f"**Input** {result.lr.shape[1]}×{result.lr.shape[0]}, shown with nearest-neighbour ×4")
+        captions[-1] += "".join(f"  \n*Note: {n}.*" for n in pic.notes)
         # 4. error heatmaps against the original, when it is known
         heatmaps = []
         if result.original is not None:
-            heatmaps = [(error_map(panels[m], result.original), f"|error| of {LABELS[m]} (Y; white ≥ 32 levels)")
-                        for m in METHODS if panels[m] is not None]
+            heatmaps = [(error_map(panels[m], result.original), f"|error| of {label} (Y; white ≥ 32 levels)")
+                        for m, label in methods.items() if panels[m] is not None]
         state = {"panels": panels}
-        shown = [k for k in PANELS if panels[k] is not None]
-        choices = [LABELS[k] for k in shown]
+        shown = [k for k in labels if panels[k] is not None]
+        choices = [labels[k] for k in shown]
         left = shown[0]
-        right = next(k for k in ("srgan", "srresnet", "original") if panels[k] is not None)
+        right = next(k for k in [*reversed(list(methods)), "original"] if panels[k] is not None and k != left)
         h, w = panels["original"].shape[:2]
-        return (*[panels[k] for k in PANELS], *captions, _table(result), heatmaps,
-                (panels[left], panels[right]), zoom_crops(panels, w / 2, h / 2),
-                gr.Dropdown(choices=choices, value=LABELS[left]), gr.Dropdown(choices=choices, value=LABELS[right]),
+        return (*[panels[k] for k in labels], *captions, _table(labels, result), heatmaps,
+                (panels[left], panels[right]), zoom_crops(panels, w / 2, h / 2, labels=labels),
+                gr.Dropdown(choices=choices, value=labels[left]), gr.Dropdown(choices=choices, value=labels[right]),
                 round(w / 2), round(h / 2), state)
 
     def slide(state, left, right):
         if not state:
             raise gr.Error("Super-resolve an image first.")
-        keys = {LABELS[k]: k for k in PANELS}
+        keys = {label: k for k, label in labels.items()}
         pair = []
         for label in (left, right):
             if label not in keys:
@@ -146,7 +159,7 @@ def make_handlers(compare: Callable, error_map: Callable) -> dict:
     def zoom(state, x, y, size):
         if not state:
             raise gr.Error("Super-resolve an image first.")
-        return zoom_crops(state["panels"], float(x or 0), float(y or 0), int(size or ZOOM))
+        return zoom_crops(state["panels"], float(x or 0), float(y or 0), int(size or ZOOM), labels)
 
     def click(state, size, evt: gr.SelectData):
         x, y = evt.index[0], evt.index[1]
@@ -155,10 +168,12 @@ def make_handlers(compare: Callable, error_map: Callable) -> dict:
     return {"run": run, "slide": slide, "zoom": zoom, "click": click}
 
 
-def create_demo(compare: Callable, error_map: Callable, *, examples: Sequence[str] = (),
+def create_demo(compare: Callable, error_map: Callable, methods: dict, *, examples: Sequence[str] = (),
                 notes: dict | None = None) -> gr.Blocks:
-    """``notes``: method -> message for models that are unavailable (shown at the top)."""
-    h = make_handlers(compare, error_map)
+    """``methods``: ``{method: label}`` in panel order; ``notes``: method -> message for models that are
+    unavailable (shown at the top)."""
+    h = make_handlers(compare, error_map, methods)
+    labels = panel_labels(methods)
     with gr.Blocks() as demo:
         with gr.Accordion("What is going on here? MSE vs adversarial loss", open=False):
             gr.Markdown(EXPLANATION, latex_delimiters=[{"left": "$", "right": "$", "display": False}])
@@ -167,8 +182,7 @@ def create_demo(compare: Callable, error_map: Callable, *, examples: Sequence[st
                 gr.Markdown(f"> {message}")
 
         with gr.Row():
-            image = gr.Image(label="Photo", type="numpy", image_mode="RGB", format="png", height=320,
-                             elem_id="sr-input")
+            image = inputs.picture_input(label="Photo", height=320, elem_id="sr-input")
             with gr.Column():
                 mode = gr.Radio(MODES, value="simulate", label="Mode")
                 go = gr.Button("Super-resolve ×4", variant="primary")
@@ -179,9 +193,9 @@ def create_demo(compare: Callable, error_map: Callable, *, examples: Sequence[st
 
         with gr.Row(equal_height=True):
             panel_imgs, panel_caps = [], []
-            for key in PANELS:
+            for key, label in labels.items():
                 with gr.Column(min_width=180):
-                    panel_imgs.append(gr.Image(label=LABELS[key], type="numpy", format="png", interactive=False,
+                    panel_imgs.append(gr.Image(label=label, type="numpy", format="png", interactive=False,
                                                elem_id=f"sr-panel-{key}"))
                     panel_caps.append(gr.Markdown())
         table = gr.Dataframe(headers=["method", "PSNR (dB, Y)", "SSIM (Y)", "sharpness (HF energy / original)"],
@@ -189,8 +203,9 @@ def create_demo(compare: Callable, error_map: Callable, *, examples: Sequence[st
 
         gr.Markdown("### Compare any two panels")
         with gr.Row():
-            left = gr.Dropdown([LABELS[k] for k in PANELS], value=LABELS["bicubic"], label="Left")
-            right = gr.Dropdown([LABELS[k] for k in PANELS], value=LABELS["srgan"], label="Right")
+            choices = list(labels.values())
+            left = gr.Dropdown(choices, value=choices[0], label="Left")
+            right = gr.Dropdown(choices, value=choices[-2], label="Right")
         slider = gr.ImageSlider(label="Drag to compare", type="numpy", format="png")
 
         gr.Markdown("### Zoom: click on any panel above, or type the centre")
@@ -207,7 +222,7 @@ def create_demo(compare: Callable, error_map: Callable, *, examples: Sequence[st
 
         go.click(h["run"], [image, mode],
                  [*panel_imgs, *panel_caps, table, heat, slider, zoomed, left, right, zx, zy, state],
-                 api_name="super_resolve")
+                 api_name="super_resolve", concurrency_id="heavy")
         gr.on([left.change, right.change], h["slide"], [state, left, right], slider, api_name="sr_slider",
               trigger_mode="always_last")
         gr.on([zx.submit, zy.submit, zsize.release], h["zoom"], [state, zx, zy, zsize], zoomed,
@@ -218,6 +233,6 @@ def create_demo(compare: Callable, error_map: Callable, *, examples: Sequence[st
 
 
 if __name__ == "__main__":
-    from gan_core import sr_api, sr_metrics
-    create_demo(sr_api.compare, sr_metrics.error_map, examples=sr_api.example_images(),
-                notes=sr_api.available_methods()).queue().launch()
+    import gan_core
+    inputs.harden(create_demo(gan_core.compare_sr, gan_core.sr_error_map, {m: label for m, (_, label) in gan_core.SR_METHODS.items()},
+                examples=gan_core.sr_examples(), notes=gan_core.sr_status())).queue().launch()

@@ -18,6 +18,8 @@ from gan_core.lab.sessions import AB, DECAY, HIST_AVG, SMOOTH, LabSession, LiveL
 from gan_core.lab.train import PRESETS as LAB_PRESETS
 from gan_core.lab.train import LabConfig
 
+from . import inputs
+
 MAX_LIVE = 4            # labs training at once on the whole server (2 CPU cores)
 MAX_STEPS = 20_000      # iterations one press of play runs at most
 MAX_SEED = 2**31 - 1
@@ -67,27 +69,7 @@ and see the same data. Pick the *minimax* loss with SGD and see $G$'s gradient v
 """
 
 
-def _short(value) -> str:
-    text = repr(value)
-    return text if len(text) <= 24 else text[:21] + "..."
-
-
-def _number(value, name: str, low: float, high: float, integer: bool = False) -> float:
-    """A finite number in [low, high] (a whole one if ``integer``), or a one-line gr.Error."""
-    try:
-        v = float(value)
-    except (TypeError, ValueError, OverflowError):
-        raise gr.Error(f"{name} must be a number, got {_short(value)}.") from None
-    if not math.isfinite(v) or not low <= v <= high or (integer and v != int(v)):
-        kind = "a whole number" if integer else "a number"
-        raise gr.Error(f"{name} must be {kind} from {low:g} to {high:g}, got {_short(value)}.")
-    return int(v) if integer else v
-
-
-def _choice(value, name: str, choices) -> str:
-    if value not in choices:
-        raise gr.Error(f"{name} must be one of {', '.join(map(str, choices))}; got {_short(value)}.")
-    return value
+_number, _choice, _short = inputs.number, inputs.choice, inputs.shown  # the suite's input layer
 
 
 def parse_points(text) -> tuple:
@@ -115,25 +97,25 @@ def parse(values) -> tuple[LabConfig, str, int]:
     if dataset == "drawn" and not points:
         raise gr.Error("Draw your own: click the canvas to add at least one point first.")
     config = LabConfig(
-        dataset=dataset, points=points, noise_dim=_number(v["noise_dim"], "Noise dimension", 1, 2, True),
+        dataset=dataset, points=points, noise_dim=_number(v["noise_dim"], "Noise dimension", 1, 2, whole=True),
         noise=_choice(v["noise"], "Noise", ["gaussian", "uniform"]),
-        g_layers=_number(v["g_layers"], "G hidden layers", 0, 5, True),
-        g_units=_number(v["g_units"], "G units", 1, 128, True),
-        d_layers=_number(v["d_layers"], "D hidden layers", 0, 5, True),
-        d_units=_number(v["d_units"], "D units", 1, 128, True),
+        g_layers=_number(v["g_layers"], "G hidden layers", 0, 5, whole=True),
+        g_units=_number(v["g_units"], "G units", 1, 128, whole=True),
+        d_layers=_number(v["d_layers"], "D hidden layers", 0, 5, whole=True),
+        d_units=_number(v["d_units"], "D units", 1, 128, whole=True),
         loss=_choice(v["loss"], "Loss", losses.LOSSES),
         d_opt=_choice(v["d_opt"], "D optimiser", ["adam", "sgd"]),
         g_opt=_choice(v["g_opt"], "G optimiser", ["adam", "sgd"]),
         d_lr=_number(v["d_lr"], "D learning rate", 1e-6, 1.0), g_lr=_number(v["g_lr"], "G learning rate", 1e-6, 1.0),
-        k=_number(v["k"], "D steps per G step", 1, 10, True), batch=_number(v["batch"], "Batch", 16, 1024, True),
-        seed=_number(v["seed"], "Seed", 0, MAX_SEED, True),
+        k=_number(v["k"], "D steps per G step", 1, 10, whole=True), batch=_number(v["batch"], "Batch", 16, 1024, whole=True),
+        seed=_number(v["seed"], "Seed", 0, MAX_SEED, whole=True),
         feature_matching=bool(v["feature_matching"]), minibatch=bool(v["minibatch"]),
         hist_avg=HIST_AVG if v["hist_avg"] else 0.0, label_smooth=SMOOTH if v["label_smooth"] else 0.0,
-        vbn=bool(v["vbn"]), pack=_number(v["pack"], "Packing", 1, 4, True),
-        unroll=_number(v["unroll"], "Unrolled D steps", 0, 10, True), lr_decay=DECAY if v["lr_decay"] else 0.0)
+        vbn=bool(v["vbn"]), pack=_number(v["pack"], "Packing", 1, 4, whole=True),
+        unroll=_number(v["unroll"], "Unrolled D steps", 0, 10, whole=True), lr_decay=DECAY if v["lr_decay"] else 0.0)
     if config.batch % config.pack:
         raise gr.Error(f"Batch ({config.batch}) must be a multiple of the packing ({config.pack}).")
-    return config, _choice(v["ab"], "A/B", list(AB)), _number(v["every"], "Iterations per frame", 20, 50, True)
+    return config, _choice(v["ab"], "A/B", list(AB)), _number(v["every"], "Iterations per frame", 20, 50, whole=True)
 
 
 def figure(session: LabSession) -> Image.Image:
@@ -225,7 +207,7 @@ def make_handlers(max_live: int = MAX_LIVE, max_steps: int = MAX_STEPS, live: Li
     def reset(session, *values):
         """New random weights: the next seed (a different run)."""
         values = list(values)
-        values[NAMES.index("seed")] = (_number(values[NAMES.index("seed")], "Seed", 0, MAX_SEED, True) + 1) % MAX_SEED
+        values[NAMES.index("seed")] = (_number(values[NAMES.index("seed")], "Seed", 0, MAX_SEED, whole=True) + 1) % MAX_SEED
         return restart(None if session is None else session, *values) + (values[NAMES.index("seed")],)
 
     def restart(session, *values):
@@ -339,22 +321,22 @@ def create_demo(max_live: int = MAX_LIVE, max_steps: int = MAX_STEPS, live: Live
         controls = [dataset, points, noise_dim, noise, g_layers, g_units, d_layers, d_units, loss, d_opt, g_opt,
                     d_lr, g_lr, k, batch, seed, fm, mbd, ha, ls, vbn, pack, unroll, decay, ab, every]
         ins, outs = [state, *controls], [state, fig, info]
-        play.click(h["play"], ins, outs, api_name="play", concurrency_limit=h["live"].cap + 2)
-        pause.click(h["pause"], state, [state, info], api_name="pause", concurrency_limit=None)
+        play.click(h["play"], ins, outs, api_name="lab_play", concurrency_limit=h["live"].cap + 2)
+        pause.click(h["pause"], state, [state, info], api_name="lab_pause", concurrency_limit=None)
         for button, name in ((step_d, "step_d"), (step_g, "step_g"), (step_it, "step_iteration")):
-            button.click(h[name], ins, outs, api_name=name, concurrency_limit=None)
-        restart.click(h["restart"], ins, outs, api_name="restart", concurrency_limit=None)
-        reset.click(h["reset"], ins, [*outs, seed], api_name="reset", concurrency_limit=None)
+            button.click(h[name], ins, outs, api_name=f"lab_{name}", concurrency_limit=None)
+        restart.click(h["restart"], ins, outs, api_name="lab_restart", concurrency_limit=None)
+        reset.click(h["reset"], ins, [*outs, seed], api_name="lab_reset", concurrency_limit=None)
         # a click carries event data only a browser sends: API users type points (show_points) instead
-        draw.select(h["add_point"], points, [points, draw], api_name="add_point", api_visibility="private")
-        points.submit(h["show_points"], points, draw, api_name="show_points")
-        clear.click(lambda: ("", canvas("")), None, [points, draw], api_name="clear_points")
-        loss.change(h["equation"], loss, loss_md, api_name="equation")
+        draw.select(h["add_point"], points, [points, draw], api_name="lab_add_point", api_visibility="private")
+        points.submit(h["show_points"], points, draw, api_name="lab_show_points")
+        clear.click(lambda: ("", canvas("")), None, [points, draw], api_name="lab_clear_points")
+        loss.change(h["equation"], loss, loss_md, api_name="lab_equation")
         load.click(h["preset"], preset_name, [c for c, n in zip(controls, NAMES) if n not in
-                                              ("dataset", "points", "seed")], api_name="preset")
-        demo.load(h["restart"], ins, outs, api_name="initial_frame", api_visibility="undocumented")
+                                              ("dataset", "points", "seed")], api_name="lab_preset")
+        demo.load(h["restart"], ins, outs, api_name="lab_initial_frame", api_visibility="undocumented")
     return demo
 
 
 if __name__ == "__main__":
-    create_demo().queue().launch()
+    inputs.harden(create_demo()).queue().launch()

@@ -11,9 +11,9 @@ import functools
 import torch
 
 from benchmarks.common import interleaved_medians, machine, median_time
-from gan_core.dcgan import DCGAN, DCGANTraining
-from gan_core.device import Runtime, cpu_supports_bf16, get_runtime
-from gan_core.train import fake_fmnist
+from gan_core.gan.dcgan import DCGAN, DCGANTraining
+from gan_core.runtime import Runtime, cpu_supports_bf16, get_runtime
+from gan_core.testing import fake_fmnist
 
 
 def main(argv=None) -> None:
@@ -41,8 +41,8 @@ def main(argv=None) -> None:
           f"speed-up x{med['fp32'] / med['bf16+channels_last']:.2f} |")
 
     import gan_core
-    from gan_core import models
-    if (models.checkpoint_path("dcgan-fmnist") / "model.safetensors").exists():
+    from gan_core import checkpoints
+    if (checkpoints.checkpoint_path("dcgan-fmnist") / "model.safetensors").exists():
         from apps.sampling import make_handlers
         h = make_handlers(functools.partial(gan_core.latents, "dcgan-fmnist"),
                           functools.partial(gan_core.decode, "dcgan-fmnist"))

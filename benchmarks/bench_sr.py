@@ -40,20 +40,23 @@ def _rss_mib() -> float:
 
 
 def one(method: str, side: int, precision: str, tile: int, reps: int) -> dict:
-    from gan_core import models, sr_api, sr_metrics
-    from gan_core.device import Runtime, get_runtime
-    from gan_core.sr import SRResNet
+    from gan_core import checkpoints
+    from gan_core.registry import SR_METHODS
+    from gan_core.runtime import Runtime, get_runtime
+    from gan_core.sr import api as sr_api
+    from gan_core.sr.data import upscale_bicubic
+    from gan_core.sr.srresnet import SRResNet
     torch.set_grad_enabled(False)
     rt = get_runtime(fp32=True) if precision == "fp32" else Runtime(torch.device("cpu"), torch.bfloat16, True)
     lr = np.random.default_rng(0).integers(0, 256, (side, side, 3), dtype=np.uint8)
     weights = "-"
     if method == "bicubic":
-        run = lambda: sr_metrics.upscale_bicubic(lr, 4)  # noqa: E731
+        run = lambda: upscale_bicubic(lr, 4)  # noqa: E731
     else:
         try:
-            model = models.load(sr_api.CHECKPOINTS[method], rt)
+            model = checkpoints.load(SR_METHODS[method][0], rt)
             weights = "trained"
-        except models.MissingCheckpointError:
+        except checkpoints.MissingCheckpointError:
             torch.manual_seed(0)
             model = rt.prepare(SRResNet()).eval()
             weights = "random init (no checkpoint)"
@@ -75,8 +78,10 @@ def one(method: str, side: int, precision: str, tile: int, reps: int) -> dict:
 def train_steps(batch_size: int, reps: int) -> dict[str, float]:
     """Median seconds of one SRResNet training step (96 px HR crops), fp32 and the fast path,
     interleaved step by step so that machine noise hits both alike."""
-    from gan_core.device import Runtime
-    from gan_core.sr import PatchSource, SRResNet, SRResNetTraining, fake_photos
+    from gan_core.runtime import Runtime
+    from gan_core.sr.data import PatchSource
+    from gan_core.sr.srresnet import SRResNet, SRResNetTraining
+    from gan_core.testing import fake_photos
     source = PatchSource(fake_photos(8, 200))
     algos = {}
     for name, rt in {"fp32": Runtime(torch.device("cpu"), None, False),
@@ -102,7 +107,7 @@ def main(argv=None) -> int:
     args = p.parse_args(argv)
     torch.set_num_threads(args.threads)
     if args.fast_reps is None:
-        from gan_core.device import cpu_supports_bf16
+        from gan_core.runtime import cpu_supports_bf16
         args.fast_reps = args.reps if cpu_supports_bf16() else 1
     if args.train_step:
         med = train_steps(16, args.reps)
@@ -116,7 +121,7 @@ def main(argv=None) -> int:
         print(json.dumps(one(method, int(side), precision, int(tile), reps)))
         return 0
 
-    from gan_core.device import cpu_supports_bf16
+    from gan_core.runtime import cpu_supports_bf16
     print(f"# {platform.processor() or platform.machine()}, {args.threads} threads, torch {torch.__version__}, "
           f"native bf16: {cpu_supports_bf16()}, {time.strftime('%Y-%m-%d')}")
     print("| model | input -> output | precision | tile (LR px) | median latency | peak RSS (increase) | weights |")

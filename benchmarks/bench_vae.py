@@ -6,13 +6,14 @@ latency of the latent-map tab's actions with the shipped checkpoints.
 from __future__ import annotations
 
 import argparse
+import functools
 
 import torch
 
 from benchmarks.common import machine, median_time
-from gan_core.device import get_runtime
-from gan_core.train import fake_fmnist
-from gan_core.vae import VAE, VAETraining
+from gan_core.runtime import get_runtime
+from gan_core.testing import fake_fmnist
+from gan_core.vae.vae import VAE, VAETraining
 
 
 def main(argv=None) -> None:
@@ -32,17 +33,17 @@ def main(argv=None) -> None:
         print(f"| VAE train step, latent {d}, {params / 1e6:.2f} M parameters, B{args.batch_size} | "
               f"{1000 * t:.0f} ms |")
 
-    from gan_core import models
-    names = ("vae2d-fmnist", "ae2d-fmnist", "vae16-fmnist")
-    if all((models.checkpoint_path(n) / "model.safetensors").exists() for n in names):
-        import gan_core
+    import gan_core
+    from gan_core import checkpoints
+    names = [name for name, _ in gan_core.VAES.values()]
+    if all((checkpoints.checkpoint_path(n) / "model.safetensors").exists() for n in names):
         from apps.vae_tab import canvas_value, make_handlers
-        from gan_core.data import fashion_mnist
-        from gan_core.evaluate_vae import elbo_terms
+        from gan_core.fmnist import fashion_mnist
         x, y = fashion_mnist(train=False)
-        t_build, _ = median_time(lambda: make_handlers(gan_core.encode, gan_core.decode, gan_core.latents,
-                                                        elbo_terms, x, y), repeats=1, warmup=1)
-        h = make_handlers(gan_core.encode, gan_core.decode, gan_core.latents, elbo_terms, x, y)
+        build = functools.partial(make_handlers, gan_core.encode, gan_core.decode, gan_core.latents,
+                                  gan_core.elbo_terms, x, y, gan_core.VAES)
+        t_build, _ = median_time(build, repeats=1, warmup=1)
+        h = build()
         marks = h["empty_marks"]()
         t_click, _ = median_time(lambda: h["decode_z"]("vae2d-fmnist", 0.5, -0.5, marks), repeats=args.repeats)
         t_enc, _ = median_time(lambda: h["encode_item"](canvas_value(x[0]), marks), repeats=args.repeats)

@@ -22,14 +22,17 @@ import time
 import numpy as np
 import torch
 
-from gan_core import models, paired_data
-from gan_core.data import FMNIST_CLASSES, crop28, fashion_mnist
-from gan_core.device import get_runtime
-from gan_core.evaluate import fid_to_test, judge_predict
+from gan_core import checkpoints
+from gan_core.evaluate import fid_to_test
+from gan_core.fmnist import FMNIST_CLASSES, crop28, fashion_mnist
+from gan_core.img2img import api as i2i, data as paired_data
+from gan_core.img2img.metrics import color_scores
+from gan_core.judge.api import judge_predict
+from gan_core.registry import CHECKPOINTS, TASKS
+from gan_core.runtime import get_runtime
 
 from .common import machine
 
-import gan_core.img2img as i2i
 COMMAND = "python -m benchmarks.eval_image_to_image"
 
 
@@ -68,10 +71,10 @@ def eval_colorize() -> dict[str, dict]:
     for name, photo in sorted(photos.items()):
         orig = np.asarray(photo)
         grey = np.repeat(np.asarray(photo.convert("L"))[..., None], 3, 2)
-        per_image["grey (baseline)"].append(i2i.color_scores(grey, orig))
+        per_image["grey (baseline)"].append(color_scores(grey, orig))
         for variant in ("l1", "pix2pix"):
             out = np.asarray(i2i.translate("colorize", photo, variant))
-            per_image[i2i.checkpoint_for("colorize", variant)].append(i2i.color_scores(out, orig))
+            per_image[i2i.checkpoint_for("colorize", variant)].append(color_scores(out, orig))
     names = sorted(photos)
     print("\nPSNR (dB) per Set14 photo: " + " | ".join(
         f"{n}: " + ", ".join(f"{key.split(' ')[0]} {per_image[key][i]['psnr']:.2f}" for key in per_image)
@@ -90,7 +93,7 @@ def eval_cyclegan() -> dict[str, dict]:
     name = i2i.checkpoint_for("sneaker2boot")
     figures = {}
     for task in ("sneaker2boot", "boot2sneaker"):
-        source, target = i2i.TASKS[task].classes
+        source, target = TASKS[task].classes
         back = "boot2sneaker" if task == "sneaker2boot" else "sneaker2boot"
         items = paired_data.fmnist_class(source, train=False).float() / 255   # (1000, 1, 32, 32)
         there = i2i.translate_tensor(task, items)
@@ -124,11 +127,11 @@ def main(argv=None) -> int:
             print(f"| {name} | " + " | ".join(f"{r[k]:.4g}" if k in r else "" for k in keys) + " |")
         if args.no_write:
             continue
-        baselines = {f"baseline_{k}": v for name, r in results.items() if name not in models.REGISTRY
+        baselines = {f"baseline_{k}": v for name, r in results.items() if name not in CHECKPOINTS
                      and "baseline" in name for k, v in r.items() if isinstance(v, (int, float))}
         for name, r in results.items():
-            if name in models.REGISTRY and (models.checkpoint_path(name) / "model.safetensors").exists():
-                models.update_metrics(name, {**r, **baselines, **stamp})
+            if name in CHECKPOINTS and (checkpoints.checkpoint_path(name) / "model.safetensors").exists():
+                checkpoints.update_metrics(name, {**r, **baselines, **stamp})
     return 0
 
 

@@ -3,9 +3,9 @@
     python -m benchmarks.eval_sr                      # fp32, both sets, writes the model cards
     python -m benchmarks.eval_sr --bf16-check         # also: PSNR cost of bf16 autocast inference
 
-Protocol: ``gan_core.sr_metrics`` (Y of BT.601, 4-pixel border shaved, images cropped to a
+Protocol: ``gan_core.sr.metrics`` (Y of BT.601, 4-pixel border shaved, images cropped to a
 multiple of 4, LR = PIL bicubic ×4 with antialiasing). The figures go into each model card
-(``checkpoints/<name>/metrics.json``) with ``models.update_metrics``; the markdown table is printed.
+(``checkpoints/<name>/metrics.json``) with ``checkpoints.update_metrics``; the markdown table is printed.
 """
 from __future__ import annotations
 
@@ -17,8 +17,12 @@ import numpy as np
 import torch
 from PIL import Image
 
-from gan_core import models, settings, sr_api, sr_metrics
-from gan_core.device import Runtime, get_runtime
+from gan_core import checkpoints, settings
+from gan_core.pictures import as_rgb
+from gan_core.registry import SR_METHODS
+from gan_core.runtime import Runtime, get_runtime
+from gan_core.sr import api as sr_api, metrics as sr_metrics
+from gan_core.sr.data import downscale, mod_crop
 
 # Ledig et al. 2017, Table 2: PSNR (dB) / SSIM, ×4
 PAPER = {
@@ -32,14 +36,14 @@ def load_set(name: str) -> list[tuple[str, np.ndarray]]:
     files = sorted(folder.glob("*.png"))
     if not files:
         raise SystemExit(f"error: no PNG images in {folder} (set GAN_SUITE_SHARED_DATA)")
-    return [(p.stem, sr_metrics.mod_crop(sr_metrics.as_rgb(Image.open(p)), 4)) for p in files]
+    return [(p.stem, mod_crop(as_rgb(Image.open(p)), 4)) for p in files]
 
 
 def evaluate(method: str, images, runtime: Runtime | None = None) -> dict:
     """Mean PSNR / SSIM / sharpness of ``method`` over ``images`` (and the outputs, for comparisons)."""
     scores, outputs = [], []
     for _, hr in images:
-        sr = sr_api.upscale_array(sr_metrics.downscale(hr, 4), method, runtime=runtime)
+        sr = sr_api.upscale_array(downscale(hr, 4), method, runtime=runtime)
         outputs.append(sr)
         scores.append(sr_metrics.score(sr, hr, 4))
     return {"psnr": float(np.mean([s.psnr for s in scores])), "ssim": float(np.mean([s.ssim for s in scores])),
@@ -69,7 +73,7 @@ def main(argv=None) -> int:
             t0 = time.time()
             try:
                 r = evaluate(method, images, fp32)
-            except models.MissingCheckpointError:
+            except checkpoints.MissingCheckpointError:
                 print(f"{method}: no checkpoint, skipped", file=sys.stderr)
                 continue
             paper_psnr, paper_ssim = PAPER[set_name][method]
@@ -94,13 +98,13 @@ def main(argv=None) -> int:
 
     if not args.no_update:
         for method, figures in card.items():
-            name = sr_api.CHECKPOINTS[method]
-            steps = models.read_json(name, "training.json").get("steps")
-            models.update_metrics(name, {**figures, "evaluated_checkpoint_steps": steps,
+            name = SR_METHODS[method][0]
+            steps = checkpoints.read_json(name, "training.json").get("steps")
+            checkpoints.update_metrics(name, {**figures, "evaluated_checkpoint_steps": steps,
                                          "protocol": "Y (BT.601), 4 px border shaved, mod-4 crop, LR = PIL bicubic "
                                                      "x4 antialiased; fp32 inference",
                                          "command": command, "date": time.strftime("%Y-%m-%d")})
-            print(f"updated {models.checkpoint_path(name) / 'metrics.json'}")
+            print(f"updated {checkpoints.checkpoint_path(name) / 'metrics.json'}")
     return 0
 
 

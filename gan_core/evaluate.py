@@ -25,22 +25,11 @@ import time
 import numpy as np
 import torch
 
-from . import models
-from .data import FMNIST_CLASSES, fashion_mnist
-from .device import get_runtime
-
-JUDGE = "fmnist-classifier"
-
-
-def judge():
-    return models.load(JUDGE, get_runtime(fp32=True))
-
-
-@torch.no_grad()
-def judge_predict(images: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-    """``(N, 1, 28, 28)`` in [0, 1] -> (logits ``(N, 10)``, features ``(N, 256)``), fp32, CPU."""
-    from .classifier import predict
-    return predict(judge(), images, get_runtime(fp32=True))
+from . import checkpoints
+from .fmnist import FMNIST_CLASSES, fashion_mnist
+from .judge.api import judge_predict
+from .registry import JUDGE, model_class
+from .sampling import generate
 
 
 def gaussian_stats(features: torch.Tensor) -> tuple[np.ndarray, np.ndarray]:
@@ -75,14 +64,19 @@ def class_coverage(logits: torch.Tensor) -> dict:
 
 
 @torch.no_grad()
+def squared_distances(a: torch.Tensor, b: torch.Tensor, chunk: int = 250):
+    """Yield ``(rows, d2)``: squared Euclidean distances ``(c, len(b))`` from ``chunk`` rows of
+    ``a`` ``(n, d)`` at a time to every row of ``b`` ``(m, d)``, so memory stays ``chunk x m``."""
+    b_sq = (b * b).sum(1)
+    for rows in a.split(chunk):
+        yield rows, (rows * rows).sum(1, keepdim=True) - 2 * rows @ b.T + b_sq  # (c, m)
+
+
+@torch.no_grad()
 def nearest_train_distance(images: torch.Tensor, train: torch.Tensor, chunk: int = 250):
     """Euclidean pixel distance from each image to its nearest training image, and its index."""
-    a = images.flatten(1).float()
-    b = train.flatten(1).float()
-    b_sq = (b * b).sum(1)
     dists, idxs = [], []
-    for part in a.split(chunk):
-        d2 = (part * part).sum(1, keepdim=True) - 2 * part @ b.T + b_sq  # (c, Ntrain)
+    for _, d2 in squared_distances(images.flatten(1).float(), train.flatten(1).float(), chunk):
         v, i = d2.min(1)
         dists.append(v.clamp_min(0).sqrt())
         idxs.append(i)
@@ -132,7 +126,6 @@ def memorisation(images: torch.Tensor, n: int = 1000) -> dict:
 
 def evaluate_generator(name: str, n: int = 10000, seed: int = 0, untrained: torch.nn.Module | None = None) -> dict:
     """All judge figures for generator checkpoint ``name`` (see the module docstring)."""
-    from .api import generate
     samples = generate(name, n, seed=seed)
     logits, feats = judge_predict(samples)
     real = _RealData.get()
@@ -154,8 +147,8 @@ def evaluate_generator(name: str, n: int = 10000, seed: int = 0, untrained: torc
 
 def untrained_twin(name: str) -> torch.nn.Module:
     """A freshly initialised model with the same config as checkpoint ``name``."""
-    cls = models.model_class(name)
-    config = models.read_json(name, "config.json")
+    cls = model_class(name)
+    config = checkpoints.read_json(name, "config.json")
     torch.manual_seed(0)
     return cls(**config).eval()
 
@@ -181,7 +174,7 @@ def main(argv=None) -> int:
         print(f"{k:>28}: {v if not isinstance(v, float) else f'{v:.4f}'}")
     print(f"({time.time() - t0:.0f} s)")
     if not args.no_write:
-        models.update_metrics(args.name, figures)
+        checkpoints.update_metrics(args.name, figures)
     return 0
 
 

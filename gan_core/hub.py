@@ -11,7 +11,7 @@ revision pulled once also works offline), copies it into a staging folder inside
 ``checkpoints/``, checks every file against the manifest and only then swaps the model folders
 into place: a missing, truncated or altered file is refused and the local copy stays as it was.
 
-``fetch_missing(name)`` is what ``gan_core.models.load`` calls for a checkpoint that is not on
+``fetch_missing(name)`` is what ``gan_core.checkpoints.load`` calls for a checkpoint that is not on
 this machine: it pulls that one model from ``settings.hub_repo()`` at ``settings.hub_revision()``
 and returns quietly when it cannot (offline, no network, repo or model not published).
 """
@@ -28,6 +28,7 @@ from pathlib import Path, PurePosixPath
 from typing import NamedTuple
 
 from . import settings
+from .registry import CHECKPOINTS, class_path
 
 MANIFEST = "manifest.json"
 MANIFEST_FORMAT = 1
@@ -67,10 +68,9 @@ def _listed(rel: PurePosixPath) -> bool:
 
 
 def _model_entry(folder: Path) -> dict:
-    from .models import REGISTRY
-    module, cls, _ = REGISTRY.get(folder.name, (None, None, None))
+    cls = CHECKPOINTS.get(folder.name, (None,))[0]
     metrics = folder / "metrics.json"
-    return {"class": f"{module}.{cls}" if module else None,
+    return {"class": class_path(cls) if cls else None,
             "metrics": json.loads(metrics.read_text()) if metrics.exists() else {}}
 
 

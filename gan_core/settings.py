@@ -10,6 +10,10 @@
 | GAN_SUITE_HUB_REVISION    | main                                  | pinned revision of that repo              |
 | GAN_SUITE_FP32            | 0                                     | 1 forces fp32 everywhere (no bf16 / AMP)  |
 | GAN_SUITE_SHARE           | 0                                     | 1 asks Gradio for a public share link     |
+| GAN_SUITE_WORKERS         | number of CPU cores                   | requests served at once (quick endpoints) |
+| GAN_SUITE_HEAVY_WORKERS   | 1                                     | ... of the slow endpoints (SR, colour)    |
+| GAN_SUITE_THREADS         | cores / workers (at least 1)          | torch threads per request                 |
+| GAN_SUITE_QUEUE_SIZE      | 64                                    | waiting requests before "busy, try again" |
 
 An empty GAN_SUITE_HUB_REPO switches the start-up download of missing checkpoints off.
 """
@@ -62,3 +66,32 @@ def force_fp32() -> bool:
 
 def share_link() -> bool:
     return _flag("GAN_SUITE_SHARE")
+
+
+def _int(var: str, default: int, low: int = 1) -> int:
+    value = os.environ.get(var, "").strip()
+    try:
+        return max(low, int(value)) if value else default
+    except ValueError:
+        raise ValueError(f"{var} must be a whole number, got {value[:20]!r}") from None
+
+
+def workers() -> int:
+    """Requests of the quick endpoints served at once."""
+    return _int("GAN_SUITE_WORKERS", os.cpu_count() or 1)
+
+
+def heavy_workers() -> int:
+    """Requests of the slow endpoints (super-resolution, colourisation) served at once."""
+    return _int("GAN_SUITE_HEAVY_WORKERS", 1)
+
+
+def torch_threads() -> int:
+    """torch intra-op threads: the cores shared by the requests that run at once."""
+    return _int("GAN_SUITE_THREADS", max(1, (os.cpu_count() or 1) // workers()))
+
+
+def queue_size() -> int:
+    """Requests that may wait; one more gets "busy, try again"."""
+    return _int("GAN_SUITE_QUEUE_SIZE", 64)
+

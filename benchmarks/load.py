@@ -1,0 +1,217 @@
+"""Load and fault test of the running suite: N concurrent gradio_client users over a mix of endpoints.
+
+    python -m benchmarks.load                         # starts the app itself, 20 users x 5 calls
+    python -m benchmarks.load --users 8 --calls 3
+    python -m benchmarks.load --url http://host:7860/ # an app that is already running (no server CPU/RSS)
+    python -m benchmarks.load --users 1 --calls 20    # single-user latency per endpoint
+
+Reports, per endpoint and overall: calls, errors (and their messages), p50/p95/max latency; the
+server's CPU seconds per call and its resident memory (read from /proc for a server it started),
+and the load generator's own CPU seconds, which share the machine's cores with the server.
+Calls with the same inputs must return byte-identical files: every downloaded output is hashed
+and any difference between them (a truncated or corrupt download) is reported as lost.
+"""
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import os
+import socket
+import statistics
+import subprocess
+import sys
+import threading
+import time
+import urllib.request
+from collections import defaultdict
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+def proc_cpu_seconds(pid: int) -> float:
+    """User + system CPU seconds of a process (Linux /proc)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def proc_rss_mb(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def start_server(port: int, app_dir: Path = REPO, env: dict | None = None) -> tuple[subprocess.Popen, float]:
+    """``python app.py`` on ``port``; returns the process and its cold-start time (until it answers)."""
+    t0 = time.perf_counter()
+    proc = subprocess.Popen([sys.executable, "app.py", "--port", str(port)], cwd=app_dir,
+                            env={**os.environ, **(env or {})}, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    url = f"http://127.0.0.1:{port}/"
+    while time.perf_counter() - t0 < 300:
+        if proc.poll() is not None:
+            raise RuntimeError(f"the app exited: {proc.stderr.read().decode()[-2000:]}")
+        try:
+            urllib.request.urlopen(url + "config", timeout=2).read()
+            return proc, time.perf_counter() - t0
+        except OSError:
+            time.sleep(0.2)
+    proc.kill()
+    raise RuntimeError("the app did not start within 300 s")
+
+
+def example_files(folder: Path) -> dict[str, str]:
+    """The inputs of the mix: a 128-px photo and a Fashion-MNIST-like item, written once."""
+    from PIL import Image
+    from skimage import data
+    folder.mkdir(parents=True, exist_ok=True)
+    photo = folder / "photo128.png"
+    if not photo.exists():
+        Image.fromarray(data.astronaut()).resize((128, 128), Image.BICUBIC).save(photo)
+    item = folder / "item.png"
+    if not item.exists():
+        canvas = Image.new("L", (28, 28), 0)
+        canvas.paste(255, (8, 4, 20, 24))
+        canvas.save(item)
+    return {"photo": str(photo), "item": str(item)}
+
+
+def mix(files: dict) -> list[tuple[str, tuple]]:
+    """(endpoint, arguments) of one user's calls, in turn; arguments repeat across users on purpose,
+    so that identical outputs are produced concurrently."""
+    from gradio_client import handle_file
+    return [
+        ("/sample_grid", (1, 16)),
+        ("/vae_decode", ("vae2d-fmnist", 0.5, -0.5)),
+        ("/translate", ("edges → clothing", handle_file(files["item"]), "the target (a real item or colour photo): derive the input")),
+        ("/super_resolve", (handle_file(files["photo"]), "simulate")),
+        ("/sample_grid", (2, 16)),
+    ]
+
+
+def outputs_of(result) -> list[str]:
+    """Local paths of the files a prediction returned (downloaded by gradio_client)."""
+    found = []
+
+    def walk(value):
+        if isinstance(value, str) and os.path.isfile(value):
+            found.append(value)
+        elif isinstance(value, dict):
+            for v in value.values():
+                walk(v)
+        elif isinstance(value, (list, tuple)):
+            for v in value:
+                walk(v)
+    walk(result)
+    return found
+
+
+def run_load(url: str, users: int, calls: int, files: dict) -> dict:
+    from gradio_client import Client
+    records, lock = [], threading.Lock()
+    # the users connect one after the other (reading the app's config), then all start at once
+    clients = [Client(url, verbose=False, httpx_kwargs={"timeout": 300}) for _ in range(users)]
+    barrier = threading.Barrier(users)
+
+    def user(u: int):
+        client = clients[u]
+        plan = mix(files)
+        barrier.wait()
+        for c in range(calls):
+            endpoint, args = plan[(u + c) % len(plan)]
+            t0 = time.perf_counter()
+            try:
+                result = client.predict(*args, api_name=endpoint)
+                digests = [hashlib.sha256(Path(p).read_bytes()).hexdigest() for p in outputs_of(result)]
+                error = None
+            except Exception as err:  # noqa: BLE001 - every failure is a finding
+                digests, error = [], f"{type(err).__name__}: {str(err)[:160]}"
+            with lock:
+                records.append({"endpoint": endpoint, "args": repr(args), "seconds": time.perf_counter() - t0,
+                                "error": error, "digests": digests})
+
+    threads = [threading.Thread(target=user, args=(u,)) for u in range(users)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    return {"records": records}
+
+
+def summarise(records: list[dict]) -> dict:
+    by_endpoint = defaultdict(list)
+    for r in records:
+        by_endpoint[r["endpoint"]].append(r)
+    # identical inputs must give identical files: anything else is a lost (corrupted) output
+    groups = defaultdict(set)
+    for r in records:
+        if r["error"] is None:
+            groups[r["endpoint"], r["args"]].add(tuple(r["digests"]))
+    lost = sum(len(v) - 1 for v in groups.values())
+
+    def stats(rs):
+        t = sorted(r["seconds"] for r in rs)
+        return {"calls": len(rs), "errors": sum(r["error"] is not None for r in rs),
+                "p50_s": round(statistics.median(t), 3), "p95_s": round(t[min(len(t) - 1, int(0.95 * len(t)))], 3),
+                "max_s": round(t[-1], 3)}
+    errors = sorted({r["error"] for r in records if r["error"]})
+    generic = [e for e in errors if "upstream Gradio app has raised an exception" in e]
+    return {"overall": stats(records), "endpoints": {e: stats(rs) for e, rs in sorted(by_endpoint.items())},
+            "lost_outputs": lost, "error_messages": errors[:10], "generic_errors": len(generic)}
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m benchmarks.load", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--users", type=int, default=20)
+    parser.add_argument("--calls", type=int, default=5, help="calls per user")
+    parser.add_argument("--url", default=None, help="an app already running (default: start one)")
+    parser.add_argument("--app-dir", type=Path, default=REPO,
+                        help="start the app.py of this checkout (e.g. an older commit, to compare)")
+    parser.add_argument("--json", type=Path, default=None, help="also write the figures to this file")
+    args = parser.parse_args(argv)
+    files = example_files(REPO / "data_cache" / "load_inputs")
+    proc, cold = None, None
+    url = args.url
+    if url is None:
+        port = free_port()
+        proc, cold = start_server(port, args.app_dir)
+        url = f"http://127.0.0.1:{port}/"
+    try:
+        # one warm-up call per endpoint (model loading, first-call compilation) before measuring
+        warm = run_load(url, 1, len(mix(files)), files)
+        cpu0 = proc_cpu_seconds(proc.pid) if proc else None
+        me0, t0 = time.process_time(), time.perf_counter()
+        out = run_load(url, args.users, args.calls, files)
+        wall = time.perf_counter() - t0
+        figures = summarise(out["records"])
+        n = len(out["records"])
+        figures.update(users=args.users, calls_per_user=args.calls, wall_s=round(wall, 2),
+                       warmup_errors=[r["error"] for r in warm["records"] if r["error"]],
+                       client_cpu_s=round(time.process_time() - me0, 2))
+        if proc:
+            server_cpu = proc_cpu_seconds(proc.pid) - cpu0
+            figures.update(cold_start_s=round(cold, 2), server_cpu_s=round(server_cpu, 2),
+                           server_cpu_ms_per_call=round(1000 * server_cpu / n, 1),
+                           server_rss_mb=round(proc_rss_mb(proc.pid)))
+    finally:
+        if proc:
+            proc.terminate()
+            proc.wait(timeout=30)
+    from benchmarks.common import machine
+    figures["machine"] = machine()
+    print(json.dumps(figures, indent=2, ensure_ascii=False))
+    if args.json:
+        args.json.write_text(json.dumps(figures, indent=2, ensure_ascii=False) + "\n")
+    return 0 if figures["overall"]["errors"] == 0 and figures["lost_outputs"] == 0 else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

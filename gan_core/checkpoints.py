@@ -1,0 +1,139 @@
+"""Checkpoints: one folder per model under ``checkpoints/``, read and written by
+``huggingface_hub.PyTorchModelHubMixin``.
+
+    checkpoints/<name>/config.json         the model's constructor arguments
+    checkpoints/<name>/model.safetensors   the weights (never pickled)
+    checkpoints/<name>/training.json       data, steps, hardware, command
+    checkpoints/<name>/metrics.json        evaluation figures
+    checkpoints/<name>/README.md           the model card, rendered from the two files above
+    checkpoints/manifest.json              sha256 and size of every file (rewritten by save/update_metrics)
+
+``gan_core.registry`` says which class each checkpoint holds; this module reads and writes them.
+"""
+from __future__ import annotations
+
+import json
+import threading
+from pathlib import Path
+
+import torch
+
+from . import settings
+from .registry import CHECKPOINTS, model_class
+from .runtime import Runtime, get_runtime
+
+class MissingCheckpointError(RuntimeError):
+    """A checkpoint folder is not on this machine (and could not be fetched)."""
+
+
+def checkpoint_path(name: str) -> Path:
+    return settings.checkpoint_dir() / name
+
+
+def _missing_message(name: str) -> str:
+    repo, revision = settings.hub_repo() or "OWNER/NAME", settings.hub_revision()
+    return (f"The model '{name}' is not in {checkpoint_path(name).parent}, and it could not be fetched "
+            f"from the Hub (offline, or {repo}@{revision} does not have it). "
+            f"Fetch the published checkpoints with "
+            f"`python -m gan_core.hub pull --repo-id {repo} --revision {revision}`, "
+            f"or train it with `python -m gan_core.train {name.split('-')[0]}` (see README, 'Training').")
+
+
+_cache: dict[tuple, torch.nn.Module] = {}
+_lock = threading.Lock()
+
+
+def load(name: str, runtime: Runtime | None = None) -> torch.nn.Module:
+    """Load checkpoint ``name`` once (per runtime), in eval mode, and cache it."""
+    runtime = runtime or get_runtime()
+    key = (name, str(runtime.device), runtime.channels_last, str(settings.checkpoint_dir()))
+    with _lock:
+        if key in _cache:
+            return _cache[key]
+        path = checkpoint_path(name)
+        weights = getattr(model_class(name), "WEIGHTS", "model.safetensors")  # diffusers' layout differs
+        if not (path / weights).exists():
+            from . import hub  # here, so that `python -m gan_core.hub` runs a module not yet imported
+            hub.fetch_missing(name)  # online: pull it from the configured Hub repo
+        if not (path / weights).exists():
+            raise MissingCheckpointError(_missing_message(name))
+        model = model_class(name).from_pretrained(str(path), strict=True)
+        model = runtime.prepare(model).eval()
+        for p in model.parameters():
+            p.requires_grad_(False)
+        _cache[key] = model
+        return model
+
+
+def clear_cache() -> None:
+    with _lock:
+        _cache.clear()
+
+
+def save(model: torch.nn.Module, name: str, *, training: dict, metrics: dict | None = None) -> Path:
+    """Write ``checkpoints/<name>/`` (config, safetensors weights, training info, card)."""
+    path = checkpoint_path(name)
+    model = model.to("cpu").to(memory_format=torch.contiguous_format)
+    model.save_pretrained(str(path))
+    (path / "training.json").write_text(json.dumps(training, indent=2) + "\n")
+    if metrics is not None:
+        (path / "metrics.json").write_text(json.dumps(metrics, indent=2) + "\n")
+    else:  # figures of an earlier model in this folder no longer apply
+        (path / "metrics.json").unlink(missing_ok=True)
+    write_card(name)
+    _refresh_manifest(path.parent)
+    return path
+
+
+def read_json(name: str, file: str) -> dict:
+    p = checkpoint_path(name) / file
+    return json.loads(p.read_text()) if p.exists() else {}
+
+
+def update_metrics(name: str, metrics: dict) -> None:
+    merged = {**read_json(name, "metrics.json"), **metrics}
+    (checkpoint_path(name) / "metrics.json").write_text(json.dumps(merged, indent=2) + "\n")
+    write_card(name)
+    _refresh_manifest(checkpoint_path(name).parent)
+
+
+def _refresh_manifest(root: Path) -> None:
+    """Keep ``root/manifest.json`` in step with the files (``python -m gan_core.hub verify`` checks it)."""
+    from . import hub
+    hub.write_manifest(root)
+
+
+def _fmt(v) -> str:
+    if isinstance(v, float):
+        return f"{v:.4g}"
+    if isinstance(v, (list, tuple)):
+        return ", ".join(_fmt(x) for x in v)
+    return str(v)
+
+
+def write_card(name: str) -> None:
+    """Render README.md (the model card) from config.json, training.json and metrics.json."""
+    path = checkpoint_path(name)
+    training, metrics = read_json(name, "training.json"), read_json(name, "metrics.json")
+    config = read_json(name, "config.json")
+    description = CHECKPOINTS[name][1] if name in CHECKPOINTS else name
+    lines = [
+        "---", "library_name: gan-demo-suite", "tags:", "- gan-demo-suite", "- fashion-mnist"
+        if "fmnist" in name else "- image-to-image", "---", "",
+        f"# {name}", "", description, "",
+        "Part of the GAN Demo Suite: load with "
+        f"`{CHECKPOINTS[name][0].__name__ if name in CHECKPOINTS else 'Model'}.from_pretrained(\"checkpoints/{name}\")` "
+        "or through `gan_core`.", "",
+        "## Configuration", "", "| argument | value |", "|---|---|",
+        *[f"| {k} | {_fmt(v)} |" for k, v in config.items()], "",
+        "## Training", "", "| item | value |", "|---|---|",
+        *[f"| {k} | {_fmt(v)} |" for k, v in training.items()], "",
+        "## Evaluation", "",
+    ]
+    if metrics:
+        lines += ["| metric | value |", "|---|---|", *[f"| {k} | {_fmt(v)} |" for k, v in metrics.items()], ""]
+        if "command" in metrics:
+            lines += [f"Reproduce with `{metrics['command']}`.", ""]
+    else:
+        lines += ["Not evaluated yet.", ""]
+    (path / "README.md").write_text("\n".join(lines))

@@ -1,0 +1,2 @@
+"""The Fashion-MNIST GANs: one file per architecture (network and training algorithm), the
+command-line builders in ``train.py``."""

@@ -1,0 +1,92 @@
+"""Command-line builders of the Fashion-MNIST GANs (``python -m gan_core.train dcgan``)."""
+from __future__ import annotations
+
+from .. import fmnist
+
+def build_dcgan(args, runtime):
+    from .dcgan import DCGAN, DCGANTraining
+    model = DCGAN(nz=args.nz, ngf=args.ngf, ndf=args.ndf)
+    algo = DCGANTraining(model, runtime, g_loss=args.g_loss, real_label=1.0 - args.label_smoothing,
+                         lr_d=args.lr_d, lr_g=args.lr_g)
+    images, _ = fmnist.for_training(args)
+    return algo, (images,), "Fashion-MNIST train split (60,000 items, labels unused), padded to 32x32"
+
+
+def add_dcgan_args(p):
+    p.add_argument("--nz", type=int, default=100)
+    p.add_argument("--ngf", type=int, default=32)
+    p.add_argument("--ndf", type=int, default=32)
+    p.add_argument("--g-loss", choices=["nonsaturating", "saturating"], default="nonsaturating")
+    p.add_argument("--label-smoothing", type=float, default=0.0, help="one-sided: real label = 1 - this")
+    p.add_argument("--lr-d", type=float, default=2e-4)
+    p.add_argument("--lr-g", type=float, default=2e-4)
+
+
+def _train_part(args):
+    """The training split less the validation items that choose checkpoints (gan.common.train_val_split)."""
+    from .common import train_val_split
+    images, labels = fmnist.for_training(args)
+    train_idx, _ = train_val_split(images.shape[0])
+    return images[train_idx], labels[train_idx]
+
+
+def build_conditional(args, runtime):
+    """cgan / acgan: the same G(z | y), two ways to give D the label."""
+    from .acgan import ACGAN, ACGANTraining
+    from .cgan import CGAN, CGANTraining
+    model_cls, algo_cls = {"cgan": (CGAN, CGANTraining), "acgan": (ACGAN, ACGANTraining)}[args.model]
+    algo = algo_cls(model_cls(nz=args.nz, ngf=args.ngf, ndf=args.ndf), runtime, lr_d=args.lr_d, lr_g=args.lr_g)
+    return algo, _train_part(args), "Fashion-MNIST train split less 5,000 validation items, with labels, 32x32"
+
+
+def build_infogan(args, runtime):
+    from .infogan import InfoGAN, InfoGANTraining
+    model = InfoGAN(nz=args.nz, ngf=args.ngf, ndf=args.ndf)
+    algo = InfoGANTraining(model, runtime, lambda_cat=args.lambda_cat, lambda_cont=args.lambda_cont,
+                           lr_d=args.lr_d, lr_g=args.lr_g)
+    images, _ = _train_part(args)
+    return algo, (images,), "Fashion-MNIST train split less 5,000 validation items, labels unused, 32x32"
+
+
+def build_sgan(args, runtime):
+    from .sgan import SGAN, SGANTraining, label_draw
+    images, labels = _train_part(args)
+    picked = label_draw(labels, args.labels, args.label_seed)
+    model = SGAN(ngf=args.ngf, ndf=args.ndf, generator=not args.supervised_only)
+    algo = SGANTraining(model, runtime, images[picked], labels[picked], lr=args.lr)
+    kind = "supervised only" if args.supervised_only else "unlabelled items too"
+    desc = f"Fashion-MNIST train split less 5,000 validation items: {len(picked)} labels (draw {args.label_seed}), {kind}"
+    return algo, (images,), desc
+
+
+def add_gan_size_args(p, nz: int):
+    p.add_argument("--nz", type=int, default=nz)
+    p.add_argument("--ngf", type=int, default=32)
+    p.add_argument("--ndf", type=int, default=32)
+    p.add_argument("--lr-d", type=float, default=2e-4)
+    p.add_argument("--lr-g", type=float, default=2e-4)
+
+
+def add_infogan_args(p):
+    add_gan_size_args(p, nz=62)
+    p.add_argument("--lambda-cat", type=float, default=1.0, help="weight of the categorical code's L_I")
+    p.add_argument("--lambda-cont", type=float, default=1.0, help="weight of the continuous codes' L_I")
+
+
+def add_sgan_args(p):
+    p.add_argument("--ngf", type=int, default=32)
+    p.add_argument("--ndf", type=int, default=32)
+    p.add_argument("--lr", type=float, default=4e-4)
+    p.add_argument("--labels", type=int, default=100, help="label budget, balanced over classes; 0: all")
+    p.add_argument("--label-seed", type=int, default=0, help="which fixed draw of labelled items")
+    p.add_argument("--supervised-only", action="store_true", help="the baseline: the classifier on the labels alone")
+
+
+# command -> (add_args, build, default steps, default batch size); its checkpoint: registry.TRAIN_COMMANDS
+COMMANDS = {
+    "dcgan": (add_dcgan_args, build_dcgan, 6000, 64),
+    "cgan": (lambda p: add_gan_size_args(p, nz=100), build_conditional, 6000, 64),
+    "acgan": (lambda p: add_gan_size_args(p, nz=100), build_conditional, 6000, 64),
+    "infogan": (add_infogan_args, build_infogan, 8000, 64),
+    "sgan": (add_sgan_args, build_sgan, 3000, 100),
+}

@@ -1,0 +1,193 @@
+"""Image-to-image translation: the Python API behind the "Image-to-image" tab.
+
+    >>> import gan_core
+    >>> gan_core.list_tasks()
+    ['edges2clothing', 'colorize', 'sneaker2boot', 'boot2sneaker']
+    >>> edges = gan_core.task_input("edges2clothing", item)        # PIL -> its Canny edge map
+    >>> gan_core.translate("edges2clothing", edges)                # cGAN + L1 (pix2pix)
+    >>> gan_core.translate("edges2clothing", edges, variant="l1")  # the L1-only ablation
+
+``gan_core.registry.TASKS`` is the one place that says which checkpoint serves which task and variant.
+Fashion-MNIST tasks work on 32x32 grey images (the 28x28 items with a 2-pixel black border);
+any other picture is fitted into that frame first. Colourisation works at the photo's own size.
+"""
+from __future__ import annotations
+
+import numpy as np
+import torch
+from PIL import Image
+
+from .. import checkpoints, pictures, settings
+from ..fmnist import MissingDataError, crop28, fashion_mnist_for_app
+from ..judge.api import judge_item as judge_28
+from ..registry import TASKS, Task
+from ..runtime import get_runtime
+from .data import edge_map
+
+MAX_PIXELS = 4_000_000  # colourisation input limit (about 2300x1700)
+
+
+def list_tasks() -> list[str]:
+    """The task names ``translate`` accepts."""
+    return list(TASKS)
+
+
+def get_task(task: str) -> Task:
+    if task not in TASKS:
+        raise ValueError(f"unknown task {task!r}; tasks: {', '.join(TASKS)}")
+    return TASKS[task]
+
+
+def checkpoint_for(task: str, variant: str = "pix2pix") -> str:
+    """The checkpoint behind (task, variant). CycleGAN tasks have one model: 'pix2pix' (the
+    default, i.e. the adversarially trained model) and 'cyclegan' both select it."""
+    t = get_task(task)
+    if t.kind == "cyclegan" and variant in ("pix2pix", "cyclegan"):
+        return t.checkpoints["cyclegan"]
+    if variant not in t.checkpoints:
+        raise ValueError(f"task {task!r} has variants {', '.join(t.checkpoints)}, not {variant!r}")
+    return t.checkpoints[variant]
+
+
+def available_tasks() -> list[str]:
+    """Tasks whose checkpoints are all present on this machine."""
+    return [name for name, t in TASKS.items()
+            if all((checkpoints.checkpoint_path(c) / "model.safetensors").exists() for c in t.checkpoints.values())]
+
+
+def load(task: str, variant: str = "pix2pix") -> torch.nn.Module:
+    """The model of (task, variant), loaded once and cached (raises MissingCheckpointError)."""
+    return checkpoints.load(checkpoint_for(task, variant), get_runtime())
+
+
+# --- pictures <-> tensors (every rule lives in gan_core.pictures) -------------------------------
+
+def item_tensor(image: Image.Image) -> torch.Tensor:
+    """Any picture of a single item -> ``(1, 1, 32, 32)`` in [0, 1], light item on black like
+    Fashion-MNIST (``pictures.item_32``: the same rule as the VAE tab's)."""
+    return torch.from_numpy(pictures.item_32(image)).view(1, 1, 32, 32)
+
+
+def edge_tensor(image: Image.Image) -> torch.Tensor:
+    """An edge map or a line drawing -> ``(1, 1, 32, 32)`` binary edges, white lines on black.
+
+    A drawing with dark strokes on a light or transparent canvas (the sketchpad) is inverted,
+    cropped to its strokes, fitted into 28x28 and thresholded to thin lines like Canny's.
+    """
+    arr = pictures.grey(image, background=255)
+    if pictures.dark_on_light(arr):
+        arr = 1 - arr
+    if arr.shape == (32, 32):
+        return torch.from_numpy((arr > 0.5).astype(np.float32)).view(1, 1, 32, 32)
+    arr = np.pad(arr, 2) if arr.shape == (28, 28) else np.pad(pictures.fit_to_frame(arr, 28, threshold=0.2), 2)
+    return torch.from_numpy((arr > 0.2).astype(np.float32)).view(1, 1, 32, 32)
+
+
+def grey_tensor(image: Image.Image) -> torch.Tensor:
+    """A photo -> its BT.601 luma ``(1, 1, H, W)`` in [0, 1] (PIL's "L", the same weights as training)."""
+    if not isinstance(image, Image.Image):
+        raise TypeError(f"expected a PIL image, got {type(image).__name__}")
+    if image.width * image.height > MAX_PIXELS:
+        raise pictures.PictureError(f"the photo is {image.width}x{image.height}; colourisation takes at most "
+                                    f"{MAX_PIXELS / 1e6:.0f} megapixels: shrink it first")
+    grey = pictures.grey(image, background=255)
+    return torch.from_numpy(grey).view(1, 1, *grey.shape)
+
+
+to_pil = pictures.to_pil
+
+
+# --- the API -----------------------------------------------------------------------------------
+
+def task_input(task: str, target_image: Image.Image) -> Image.Image:
+    """A real target -> the task's input: its Canny edge map, its grey version, or the item itself."""
+    t = get_task(task)
+    if task == "edges2clothing":
+        return to_pil(edge_map(item_tensor(target_image)[:, 0]).float().div(255))
+    if task == "colorize":
+        return to_pil(grey_tensor(target_image))
+    if t.kind == "cyclegan":
+        return to_pil(item_tensor(target_image))
+    raise ValueError(f"no input rule for task {task!r}")  # pragma: no cover - a TASKS entry without one
+
+
+def translate_tensor(task: str, x: torch.Tensor, variant: str = "pix2pix") -> torch.Tensor:
+    """Batch form of ``translate``: prepared inputs ``(N, C, H, W)`` in [0, 1] -> outputs in [0, 1]."""
+    t, model = get_task(task), load(task, variant)
+    with get_runtime().autocast():
+        out = model.translate(x, t.direction) if t.kind == "cyclegan" else model.translate(x)
+    return out.float().cpu()
+
+
+def prepare(task: str, image: Image.Image) -> torch.Tensor:
+    """The tensor ``translate`` feeds the model for a PIL ``image``."""
+    t = get_task(task)
+    if task == "edges2clothing":
+        return edge_tensor(image)
+    if task == "colorize":
+        return grey_tensor(image)
+    if t.kind == "cyclegan":
+        return item_tensor(image)
+    raise ValueError(f"no input rule for task {task!r}")  # pragma: no cover
+
+
+def prepare_input(task: str, image: Image.Image) -> Image.Image:
+    """The picture the model sees for input ``image`` (a drawing fitted and thinned, a photo greyed)."""
+    return to_pil(prepare(task, image))
+
+
+def prepare_target(task: str, image: Image.Image) -> Image.Image:
+    """A real target as the task represents it: a 32x32 item, or the colour photo as RGB."""
+    if task == "colorize":
+        return pictures.flatten(image)
+    get_task(task)
+    return to_pil(item_tensor(image))
+
+
+def translate(task: str, image: Image.Image, variant: str = "pix2pix") -> Image.Image:
+    """Translate a PIL image with the task's model: "pix2pix" (cGAN + L1) or "l1" (L1 only).
+
+    edges2clothing: an edge map or a drawing -> a 32x32 item. colorize: any photo (greyed
+    first) -> a colour photo of the same size. sneaker2boot / boot2sneaker: an item -> an item.
+    """
+    return to_pil(translate_tensor(task, prepare(task, image), variant))
+
+
+# --- figures shared by the tab and the benchmark ------------------------------------------------
+
+def judge_item(image: Image.Image) -> tuple[str, float]:
+    """The judge classifier's class for a 32x32 (or 28x28) item, and its probability."""
+    return judge_28(crop28(item_tensor(image)))
+
+
+def edge_density(image: Image.Image) -> float:
+    """Share of edge pixels in an edge map as the model sees it (Canny maps of the items: ~12%)."""
+    return float(edge_tensor(image).mean())
+
+
+def example_images(folder=None) -> dict[str, list[str]]:
+    """PNG files for the tab's examples, written once: test items and bundled photos (never training data)."""
+    folder = (settings.data_cache_dir() / "image_to_image_examples") if folder is None else folder
+    folder.mkdir(parents=True, exist_ok=True)
+    out: dict[str, list[str]] = {"edges2clothing": [], "colorize": [], "sneaker2boot": [], "boot2sneaker": []}
+    try:
+        images, labels = fashion_mnist_for_app(train=False)
+        picks = {"edges2clothing": [(0, c) for c in (9, 2, 1, 3, 8)],  # (k-th item of, class)
+                 "sneaker2boot": [(k, 7) for k in range(3)], "boot2sneaker": [(k, 9) for k in range(3)]}
+        for task, items in picks.items():
+            for k, c in items:
+                path = folder / f"fmnist-test-class{c}-{k}.png"
+                if not path.exists():
+                    Image.fromarray(images[labels == c][k].numpy()).save(path)
+                out[task].append(str(path))
+    except (MissingDataError, OSError):
+        pass
+    from skimage import data as skdata
+    for name in ("astronaut", "coffee", "chelsea"):
+        path = folder / f"{name}.png"
+        if not path.exists():
+            img = Image.fromarray(getattr(skdata, name)())
+            img.thumbnail((384, 384))
+            img.save(path)
+        out["colorize"].append(str(path))
+    return out

@@ -1,0 +1,190 @@
+"""Paired (A, B) data for pix2pix, and unpaired class sets for CycleGAN.
+
+Every builder returns uint8 tensors ``A (N, C_a, S, S)`` and ``B (N, C_b, S, S)``; the
+training algorithm crops, flips and scales them to [-1, 1].
+
+* ``load_ab_folder(root, split)``: the standard "AB" format of the pix2pix datasets (facades,
+  maps, cityscapes, night2day, edges2shoes, ...): ``root/{train,val,test}/*.jpg``, each file
+  one image holding input | target side by side. ``direction="BtoA"`` swaps the halves
+  (maps: AtoB is aerial -> map).
+* ``edges2clothing(train)``: Fashion-MNIST items B and their Canny edge maps A, 32x32, white
+  lines on black like the items themselves (the analogue of the paper's edges2shoes).
+* ``colorize_crops(folder)``: grey A and colour B crops of natural photos, deterministic.
+* ``fmnist_class(name, train)``: the items of one Fashion-MNIST class, for CycleGAN.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import torch
+from PIL import Image
+
+from .. import pictures, settings
+from ..fmnist import FMNIST_CLASSES, MissingDataError, fashion_mnist
+
+
+# --- the AB format -----------------------------------------------------------------------------
+
+def split_ab(image: Image.Image) -> tuple[Image.Image, Image.Image]:
+    """One side-by-side image -> (left half, right half)."""
+    w, h = image.size
+    if w < 2 or w % 2:
+        raise ValueError(f"an AB image must be two equal halves side by side; got width {w}")
+    return image.crop((0, 0, w // 2, h)), image.crop((w // 2, 0, w, h))
+
+
+def load_ab_folder(root: str | Path, split: str = "train", *, load_size: int = 286, direction: str = "AtoB",
+                   grey_a: bool = False, grey_b: bool = False, limit: int | None = None):
+    """Read ``root/split/*`` AB images -> uint8 ``A, B`` of shape ``(N, C, load_size, load_size)``.
+
+    The paper resizes to 286 and random-crops 256 during training (``Pix2PixTraining`` does the
+    crop); pass ``load_size = resolution`` to skip the jitter (e.g. for evaluation).
+    """
+    if direction not in ("AtoB", "BtoA"):
+        raise ValueError(f"direction must be 'AtoB' or 'BtoA', got {direction!r}")
+    folder = Path(root) / split
+    files = pictures.photo_files(folder)
+    if not files:
+        raise MissingDataError(
+            f"no AB images in {folder}. Expected the pix2pix layout: {Path(root)}/train/*.jpg (and val/, test/), "
+            "each file the input and the target side by side, e.g. the official facades or maps sets.")
+    files = files[:limit] if limit else files
+    a_list, b_list = [], []
+    for path in files:
+        with Image.open(path) as im:
+            a, b = split_ab(im.convert("RGB"))
+        if direction == "BtoA":
+            a, b = b, a
+        a_list.append(_to_uint8_chw(a, load_size, grey_a))
+        b_list.append(_to_uint8_chw(b, load_size, grey_b))
+    return torch.stack(a_list), torch.stack(b_list)
+
+
+def _to_uint8_chw(image: Image.Image, size: int, grey: bool) -> torch.Tensor:
+    image = image.convert("L" if grey else "RGB").resize((size, size), Image.BICUBIC)
+    arr = np.asarray(image)
+    arr = arr[None] if arr.ndim == 2 else arr.transpose(2, 0, 1)     # (H, W[, 3]) -> (C, H, W)
+    return torch.from_numpy(arr.copy())
+
+
+def write_ab_image(a: Image.Image, b: Image.Image, path: str | Path) -> None:
+    """The inverse of ``split_ab``: save A | B side by side (to build an AB folder of one's own)."""
+    a, b = a.convert("RGB"), b.convert("RGB").resize(a.size)
+    canvas = Image.new("RGB", (a.width * 2, a.height))
+    canvas.paste(a, (0, 0))
+    canvas.paste(b, (a.width, 0))
+    canvas.save(path)
+
+
+# --- edges -> clothing -------------------------------------------------------------------------
+
+def edge_map(items: torch.Tensor, sigma: float = 1.0) -> torch.Tensor:
+    """Canny edges (scikit-image) of grey images: float ``(N, H, W)`` in [0, 1] -> uint8 0/255, same shape."""
+    from skimage.feature import canny
+    arr = items.float().numpy()
+    out = np.stack([canny(im, sigma=sigma, low_threshold=0.05, high_threshold=0.15) for im in arr])
+    return torch.from_numpy(out.astype(np.uint8) * 255)
+
+
+def edges2clothing(train: bool = True, *, images: torch.Tensor | None = None):
+    """Fashion-MNIST items (B, padded to 32x32) and their Canny edge maps (A): uint8 ``(N, 1, 32, 32)`` each.
+
+    The edge maps of the full splits are cached in the data cache (they take a few seconds).
+    Pass ``images`` (uint8 ``(N, 28, 28)``) to build pairs from other items (tests, --dry-run).
+    """
+    cache = None
+    if images is None:
+        images, _ = fashion_mnist(train=train)
+        cache = settings.data_cache_dir() / f"edges2clothing-{'train' if train else 'test'}.npy"
+    b = torch.nn.functional.pad(images, (2, 2, 2, 2)).unsqueeze(1)   # (N, 28, 28) -> (N, 1, 32, 32)
+    if cache is not None and cache.exists():
+        a = torch.from_numpy(np.load(cache))
+        if a.shape == b.shape:
+            return a, b
+    a = edge_map(b[:, 0].float() / 255).unsqueeze(1)                 # (N, 32, 32) -> (N, 1, 32, 32)
+    if cache is not None:
+        cache.parent.mkdir(parents=True, exist_ok=True)
+        np.save(cache, a.numpy())
+    return a, b
+
+
+# --- colourisation -----------------------------------------------------------------------------
+
+def load_folder_photos(folder: str | Path) -> list[Image.Image]:
+    """Every photo of ``folder`` as an RGB PIL image, sorted by name."""
+    try:
+        return [Image.fromarray(arr) for arr in pictures.load_photos(folder)]
+    except FileNotFoundError:
+        raise MissingDataError(f"no photos in {folder}; set GAN_SUITE_SHARED_DATA to the folder holding "
+                               "sr/SunHays80 and sr/Set14 (see README, 'Tab: Image-to-image')") from None
+
+
+def gray_u8(rgb: torch.Tensor) -> torch.Tensor:
+    """uint8 ``(N, 3, H, W)`` -> BT.601 luma, uint8 ``(N, 1, H, W)`` (the weights of PIL's "L")."""
+    w = torch.tensor(pictures.LUMA).view(1, 3, 1, 1)
+    return (rgb.float() * w).sum(1, keepdim=True).round().clamp(0, 255).to(torch.uint8)
+
+
+def colorize_crops(photos: list[Image.Image], *, size: int = 64, per_photo: int = 64, downscale: int = 2,
+                   seed: int = 0):
+    """Grey A ``(N, 1, size, size)`` and colour B ``(N, 3, size, size)`` uint8 crops, N = photos x per_photo.
+
+    Each photo is first shrunk by ``downscale`` (SunHays80 is ~1024 px wide, the Set14 test
+    photos ~500 px, so objects then have similar sizes); crop positions come from ``seed``.
+    """
+    g = torch.Generator().manual_seed(seed)
+    crops = []
+    for photo in photos:
+        if downscale > 1:
+            photo = photo.resize((photo.width // downscale, photo.height // downscale), Image.BICUBIC)
+        arr = torch.from_numpy(np.asarray(photo).copy()).permute(2, 0, 1)    # (3, H, W)
+        h, w = arr.shape[1:]
+        if h < size or w < size:
+            raise ValueError(f"a {w}x{h} photo (after /{downscale}) is smaller than the {size} px crop")
+        ys = torch.randint(0, h - size + 1, (per_photo,), generator=g).tolist()
+        xs = torch.randint(0, w - size + 1, (per_photo,), generator=g).tolist()
+        crops += [arr[:, y:y + size, x:x + size] for y, x in zip(ys, xs)]
+    b = torch.stack(crops)
+    return gray_u8(b), b
+
+
+def colorize_train(size: int = 64, per_photo: int = 64):
+    """The shipped colourisation training set: crops of sr/SunHays80 (never Set5/Set14)."""
+    return colorize_crops(load_folder_photos(settings.shared_data_dir() / "sr" / "SunHays80"),
+                          size=size, per_photo=per_photo)
+
+
+def colorize_test_photos() -> dict[str, Image.Image]:
+    """sr/Set14 by file name, colour photos only (the greyscale ones have no colour to recover)."""
+    folder = settings.shared_data_dir() / "sr" / "Set14"
+    names = [p.stem for p in pictures.photo_files(folder)]
+    photos = dict(zip(names, load_folder_photos(folder)))
+    return {k: v for k, v in photos.items() if not pictures.is_grey(v)}
+
+
+# --- CycleGAN ----------------------------------------------------------------------------------
+
+def class_index(name: str) -> int:
+    """A Fashion-MNIST class by name (case-insensitive) -> its label."""
+    names = [c.lower() for c in FMNIST_CLASSES]
+    if name.lower() not in names:
+        raise ValueError(f"unknown Fashion-MNIST class {name!r}; classes: {', '.join(FMNIST_CLASSES)}")
+    return names.index(name.lower())
+
+
+def fmnist_class(name: str, train: bool = True) -> torch.Tensor:
+    """The items of one class, uint8 ``(N, 1, 32, 32)`` (28x28 padded)."""
+    images, labels = fashion_mnist(train=train)
+    items = images[labels == class_index(name)]
+    return torch.nn.functional.pad(items, (2, 2, 2, 2)).unsqueeze(1)
+
+
+# one word per class, for task and checkpoint names ("sneaker2boot", "cyclegan-sneaker-boot")
+SHORT_NAMES = {"T-shirt/top": "tshirt", "Trouser": "trouser", "Pullover": "pullover", "Dress": "dress",
+               "Coat": "coat", "Sandal": "sandal", "Shirt": "shirt", "Sneaker": "sneaker", "Bag": "bag",
+               "Ankle boot": "boot"}
+
+
+def short_name(name: str) -> str:
+    return SHORT_NAMES[FMNIST_CLASSES[class_index(name)]]

@@ -1,0 +1,1 @@
+"""The Fashion-MNIST judge: the classifier whose features and verdicts score every generator."""

@@ -1,0 +1,169 @@
+"""The one registry: every checkpoint name, image-to-image task, super-resolution method and VAE
+of the suite is written here once, and mapped to its class by a plain import.
+
+    CHECKPOINTS   checkpoint name -> (class, one-line description for the model card)
+    GENERATORS    key -> (checkpoint, label) of the Fashion-MNIST generators of the sampling tab
+    ARCHITECTURES role -> (checkpoint, label) of the models of the 'GAN architectures' tab
+    SR_METHODS    super-resolution method -> (checkpoint or None for bicubic, label)
+    TASKS         image-to-image task -> which checkpoint serves each variant, and how
+    VAES          key -> (checkpoint, label) of the "VAE latent map" tab
+    FAMILIES      key -> (checkpoint, label): one GAN, one VAE, one diffusion model, compared
+    TRAIN_COMMANDS  training command -> the checkpoint it writes by default
+
+A new model family adds its rows here (and its training command to ``gan_core.train``).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from .diffusion.ddpm import DDPM
+from .gan.acgan import ACGAN
+from .gan.cgan import CGAN
+from .gan.dcgan import DCGAN
+from .gan.infogan import InfoGAN
+from .gan.sgan import SGAN
+from .img2img.cyclegan import CycleGAN
+from .img2img.pix2pix import Pix2Pix
+from .judge.classifier import FashionClassifier
+from .sr.srresnet import SRResNet
+from .vae.vae import VAE
+
+JUDGE = "fmnist-classifier"
+
+CHECKPOINTS: dict[str, tuple[type, str]] = {
+    "dcgan-fmnist": (DCGAN, "DCGAN (Radford et al. 2015) trained on Fashion-MNIST, 32x32 (items padded from 28x28)."),
+    JUDGE: (FashionClassifier, "CNN classifier for Fashion-MNIST: the judge behind every FID, coverage and "
+                               "accuracy figure of the suite's Fashion-MNIST models."),
+    "vae2d-fmnist": (VAE, "Variational autoencoder (Kingma & Welling 2013) with a 2-D latent, beta = 1, on "
+                          "Fashion-MNIST 28x28: the latent map of the 'VAE latent map' tab."),
+    "ae2d-fmnist": (VAE, "The same network as vae2d-fmnist trained with beta = 0, i.e. a plain autoencoder: "
+                         "its 2-D latent space has holes that the prior N(0, I) cannot sample from."),
+    "vae16-fmnist": (VAE, "Variational autoencoder (Kingma & Welling 2013) with a 16-D latent, beta = 1, on "
+                          "Fashion-MNIST 28x28: the VAE for sample quality."),
+    "srresnet-x4": (SRResNet, "SRResNet x4 (Ledig et al. 2017): 16 residual blocks, 1.55 M parameters, trained with "
+                              "MSE on SunHays80 crops; the distortion-optimised panel of the 'Super-resolution' tab."),
+    "srgan-x4": (SRResNet, "SRGAN x4 (Ledig et al. 2017): the SRResNet generator fine-tuned against a VGG-style "
+                           "discriminator (content + 1e-3 x adversarial loss); the training section names the "
+                           "content loss used."),
+    "pix2pix-edges2clothing": (Pix2Pix, "pix2pix (Isola et al. 2017): U-Net + conditional PatchGAN, cGAN + 100 x L1, "
+                                        "from Canny edge maps to Fashion-MNIST items, 32x32 (the analogue of "
+                                        "edges2shoes)."),
+    "l1-edges2clothing": (Pix2Pix, "The same U-Net as pix2pix-edges2clothing trained with L1 alone: the paper's "
+                                   "ablation (blurry, the median of the plausible items)."),
+    "pix2pix-colorize": (Pix2Pix, "pix2pix (Isola et al. 2017) colourisation: grey photo -> colour, cGAN + 100 x L1; "
+                                  "the U-Net predicts chroma and keeps the input's luminance. Trained on SunHays80 "
+                                  "crops."),
+    "l1-colorize": (Pix2Pix, "The same colourisation U-Net as pix2pix-colorize trained with L1 alone: the paper's "
+                             "ablation (desaturated colours)."),
+    "cgan-fmnist": (CGAN, "Conditional GAN (Mirza & Osindero 2014) on Fashion-MNIST 32x32: the class, one-hot, "
+                          "concatenated to z in G and as 10 constant planes to the image in D; DCGAN's networks."),
+    "acgan-fmnist": (ACGAN, "AC-GAN (Odena et al. 2017) on Fashion-MNIST 32x32: cGAN's generator; D outputs "
+                            "real/fake and the class (losses L_S and L_C)."),
+    "infogan-fmnist": (InfoGAN, "InfoGAN (Chen et al. 2016) on Fashion-MNIST 32x32: a 10-valued categorical code and "
+                                "two continuous codes in [-1, 1], recovered by Q on D's body; trained without labels."),
+    "sgan-fmnist": (SGAN, "Semi-supervised GAN (Salimans et al. 2016, Odena 2016) on Fashion-MNIST: D is a 10-class "
+                          "classifier with an implicit fake class, G trained by feature matching; 100 labels."),
+    "supervised-fmnist": (SGAN, "The SGAN classifier network trained on the same 100 labels alone (no generator, "
+                                "no unlabelled items): the baseline of the semi-supervised GAN."),
+    "cyclegan-sneaker-boot": (CycleGAN, "CycleGAN (Zhu et al. 2017), unpaired Sneaker <-> Ankle boot on Fashion-MNIST "
+                                        "32x32: LSGAN + 10 x cycle + 5 x identity loss."),
+    "ddpm-fmnist": (DDPM, "Denoising diffusion (DDPM, Ho et al. 2020) on Fashion-MNIST 28x28: a diffusers "
+                          "UNet2DModel (32/64/64 channels) with a 1000-step linear schedule, EMA weights; "
+                          "sampled with DDPM or DDIM (Song et al. 2021). Saved in diffusers' layout."),
+}
+
+# training command (python -m gan_core.train COMMAND) -> the checkpoint it writes by default
+TRAIN_COMMANDS: dict[str, str] = {
+    "classifier": JUDGE,
+    "dcgan": "dcgan-fmnist",
+    "vae2d": "vae2d-fmnist",
+    "ae2d": "ae2d-fmnist",
+    "vae16": "vae16-fmnist",
+    "srresnet": "srresnet-x4",
+    "srgan": "srgan-x4",
+    "pix2pix": "pix2pix-edges2clothing",  # pix2pix-<task> / l1-<task>, see gan_core.img2img.train
+    "cyclegan": "cyclegan-sneaker-boot",  # cyclegan-<a>-<b>
+    "cgan": "cgan-fmnist",
+    "acgan": "acgan-fmnist",
+    "infogan": "infogan-fmnist",
+    "sgan": "sgan-fmnist",  # --supervised-only --name supervised-fmnist: the baseline
+    "ddpm": "ddpm-fmnist",
+}
+
+# key -> (checkpoint, label): the Fashion-MNIST generators the sampling tab draws from
+GENERATORS: dict[str, tuple[str, str]] = {
+    "dcgan": ("dcgan-fmnist", "DCGAN"),
+    "cgan": ("cgan-fmnist", "Conditional GAN"),
+    "acgan": ("acgan-fmnist", "AC-GAN"),
+    "infogan": ("infogan-fmnist", "InfoGAN"),
+}
+
+# role -> (checkpoint, label): the models of the "GAN architectures" tab
+ARCHITECTURES: dict[str, tuple[str, str]] = {
+    "cgan": ("cgan-fmnist", "Conditional GAN"),
+    "acgan": ("acgan-fmnist", "AC-GAN"),
+    "infogan": ("infogan-fmnist", "InfoGAN"),
+    "sgan": ("sgan-fmnist", "Semi-supervised GAN"),
+    "supervised": ("supervised-fmnist", "Supervised only"),
+}
+
+# key -> (checkpoint, label): one model of each family, side by side in the "GAN vs VAE vs diffusion" tab
+FAMILIES: dict[str, tuple[str, str]] = {
+    "gan": ("dcgan-fmnist", "GAN (DCGAN)"),
+    "vae": ("vae16-fmnist", "VAE (16-D latent)"),
+    "diffusion": ("ddpm-fmnist", "Diffusion (DDIM on a DDPM)"),
+}
+
+# method -> (checkpoint, label); bicubic needs no network
+SR_METHODS: dict[str, tuple[str | None, str]] = {
+    "bicubic": (None, "Bicubic"),
+    "srresnet": ("srresnet-x4", "SRResNet (MSE)"),
+    "srgan": ("srgan-x4", "SRGAN"),
+}
+
+# key -> (checkpoint, label): the three models of the "VAE latent map" tab
+VAES: dict[str, tuple[str, str]] = {
+    "vae": ("vae2d-fmnist", "VAE, 2-D, β = 1"),
+    "ae": ("ae2d-fmnist", "AE, 2-D, β = 0"),
+    "vae16": ("vae16-fmnist", "VAE, 16-D, β = 1"),
+}
+
+
+@dataclass(frozen=True)
+class Task:
+    """An image-to-image task: which model family serves it and from which checkpoints."""
+
+    kind: str                    # "pix2pix" or "cyclegan"
+    checkpoints: dict            # variant -> checkpoint name
+    description: str
+    label: str                   # the tab's name for it
+    direction: str = "AtoB"      # CycleGAN: which of its two generators
+    classes: tuple = field(default_factory=tuple)  # CycleGAN: (source class, target class)
+
+
+TASKS: dict[str, Task] = {
+    "edges2clothing": Task("pix2pix", {"pix2pix": "pix2pix-edges2clothing", "l1": "l1-edges2clothing"},
+                           "Canny edge map -> Fashion-MNIST item (like the paper's edges2shoes), 32x32",
+                           "edges → clothing"),
+    "colorize": Task("pix2pix", {"pix2pix": "pix2pix-colorize", "l1": "l1-colorize"},
+                     "black-and-white photo -> colour photo (trained on SunHays80 crops)",
+                     "black-and-white → colour"),
+    "sneaker2boot": Task("cyclegan", {"cyclegan": "cyclegan-sneaker-boot"},
+                         "CycleGAN, unpaired: Sneaker -> Ankle boot", "Sneaker → Ankle boot",
+                         "AtoB", ("Sneaker", "Ankle boot")),
+    "boot2sneaker": Task("cyclegan", {"cyclegan": "cyclegan-sneaker-boot"},
+                         "CycleGAN, unpaired: Ankle boot -> Sneaker", "Ankle boot → Sneaker",
+                         "BtoA", ("Ankle boot", "Sneaker")),
+}
+
+
+def model_class(name: str) -> type:
+    """The class a checkpoint holds (KeyError naming the known checkpoints otherwise)."""
+    if name not in CHECKPOINTS:
+        raise KeyError(f"unknown model {name!r}; known: {', '.join(sorted(CHECKPOINTS))}")
+    return CHECKPOINTS[name][0]
+
+
+def class_path(cls: type) -> str:
+    """``module.Class`` of a model class, as the Hub manifest records it."""
+    return f"{cls.__module__}.{cls.__qualname__}"

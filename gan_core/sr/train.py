@@ -1,0 +1,71 @@
+"""Command-line builders of SRResNet and SRGAN (``python -m gan_core.train srresnet | srgan``)."""
+from __future__ import annotations
+
+import functools
+from pathlib import Path
+
+import torch
+
+from .. import settings
+from ..testing import fake_photos
+from .data import PatchSource, load_photos
+from .srgan import SRGAN, Discriminator, SRGANTraining
+from .srresnet import SRResNet, SRResNetTraining
+
+def _sr_photos(args):
+    if args.dry_run:
+        return PatchSource(fake_photos()), "fake photos (--dry-run)"
+    folder = settings.shared_data_dir() / "sr" / "SunHays80"
+    source = PatchSource(load_photos(folder, min_side=args.crop))
+    return source, (f"SunHays80 ({len(source)} photos); random {args.crop}x{args.crop} HR crops with flips and "
+                    "transposes; LR = PIL bicubic x4 with antialiasing")
+
+
+def build_srresnet(args, runtime):
+    source, desc = _sr_photos(args)
+    algo = SRResNetTraining(SRResNet(channels=args.channels, n_blocks=args.blocks), runtime, source,
+                            crop=args.crop, lr=args.lr)
+    algo.card_info = {"loss": "MSE on RGB in [0, 1]"}
+    return algo, (torch.arange(len(source)),), desc
+
+
+def build_srgan(args, runtime):
+    source, desc = _sr_photos(args)
+    if args.init is not None:
+        generator = SRResNet.from_pretrained(str(args.init), strict=True)
+    elif args.dry_run:
+        generator = SRResNet(channels=args.channels, n_blocks=args.blocks)
+    else:
+        raise SystemExit("error: SRGAN fine-tunes a trained SRResNet: pass --init checkpoints/srresnet-x4")
+    algo = SRGANTraining(SRGAN(generator, Discriminator(ndf=args.ndf)), runtime, source, crop=args.crop, lr=args.lr,
+                         adv_weight=args.adv_weight, content_loss=args.content_loss, fm_weight=args.fm_weight,
+                         pixel_weight=args.pixel_weight)
+    algo.card_info = {"init": str(args.init), "content_loss": algo.content_loss_used,
+                      "adversarial_weight": args.adv_weight}
+    return algo, (torch.arange(len(source)),), desc
+
+
+def add_sr_args(p, *, lr: float):
+    p.add_argument("--crop", type=int, default=96, help="HR crop size (paper: 96)")
+    p.add_argument("--channels", type=int, default=64)
+    p.add_argument("--blocks", type=int, default=16)
+    p.add_argument("--lr", type=float, default=lr, help="Adam learning rate (paper: 1e-4)")
+
+
+def add_srgan_args(p):
+    add_sr_args(p, lr=1e-4)
+    p.add_argument("--init", type=Path, default=None, help="trained SRResNet checkpoint to start from")
+    p.add_argument("--adv-weight", type=float, default=1e-3, help="weight of the adversarial loss (paper: 1e-3)")
+    p.add_argument("--content-loss", choices=["auto", "vgg19", "l1+fm"], default="auto",
+                   help="auto: ImageNet VGG19 features if the weights are available, else l1+fm")
+    p.add_argument("--fm-weight", type=float, default=0.1,
+                   help="feature-matching weight of l1+fm (1 with --pixel-weight 0.01 gave grid artifacts)")
+    p.add_argument("--pixel-weight", type=float, default=1.0, help="L1 weight of l1+fm")
+    p.add_argument("--ndf", type=int, default=64, help="discriminator width (paper: 64)")
+
+
+# the "Super-resolution" tab: SRResNet (MSE), then SRGAN fine-tuned from it
+COMMANDS = {
+    "srresnet": (functools.partial(add_sr_args, lr=1e-4), build_srresnet, 20000, 16),
+    "srgan": (add_srgan_args, build_srgan, 5000, 16),
+}

@@ -1,0 +1,1 @@
+"""The variational autoencoder (Kingma & Welling 2013) on Fashion-MNIST: network, API, figures."""

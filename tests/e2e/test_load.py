@@ -1,0 +1,30 @@
+"""A small load run through the real entry point: `python -m benchmarks.load` starts `python app.py`
+and 8 gradio_client users make 3 calls each over the mix of endpoints. Not a timed test: it
+asserts that no call fails and that calls with the same inputs receive byte-identical files
+(a truncated download would differ), and it reads the figures the script reports."""
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+from conftest import requires_checkpoint
+
+REPO = Path(__file__).resolve().parent.parent.parent
+
+
+@requires_checkpoint("dcgan-fmnist", "vae2d-fmnist", "pix2pix-edges2clothing", "srresnet-x4", "srgan-x4")
+def test_eight_users_get_every_output_intact(tmp_path):
+    out = tmp_path / "load.json"
+    run = subprocess.run([sys.executable, "-m", "benchmarks.load", "--users", "8", "--calls", "3", "--json", str(out)],
+                         cwd=REPO, capture_output=True, text=True, timeout=900)
+    assert out.exists(), run.stderr[-3000:]
+    figures = json.loads(out.read_text())
+    assert figures["overall"]["calls"] == 24
+    assert figures["overall"]["errors"] == 0, figures["error_messages"]
+    assert figures["lost_outputs"] == 0
+    assert figures["warmup_errors"] == []
+    assert set(figures["endpoints"]) == {"/sample_grid", "/vae_decode", "/translate", "/super_resolve"}
+    assert figures["server_cpu_ms_per_call"] > 0 and figures["server_rss_mb"] > 100
+    assert run.returncode == 0
