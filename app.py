@@ -171,9 +171,9 @@ def configure_queue(demo: gr.Blocks) -> gr.Blocks:
     Listeners a tab marks ``concurrency_id="heavy"`` (super-resolution, colourisation) share
     ``settings.heavy_workers()`` slots; listeners with their own group (the training lab) keep
     it; every other listener shares ``settings.workers()`` slots. torch gets
-    ``settings.torch_threads()`` intra-op threads, so that the requests running together share
-    the cores instead of fighting over them. Beyond ``settings.queue_size()`` waiting requests, a
-    new one is turned away at once with "busy, try again".
+    ``settings.torch_threads()`` intra-op threads (one pool shared by the requests that run
+    together). Beyond ``settings.queue_size()`` waiting requests, a new one is turned away at
+    once with "busy, try again".
     """
     import torch
     torch.set_num_threads(settings.torch_threads())
@@ -184,7 +184,18 @@ def configure_queue(demo: gr.Blocks) -> gr.Blocks:
             continue  # the tab set this listener's limit itself (the training lab's streams and steps)
         else:
             block_fn.concurrency_id, block_fn.concurrency_limit = "quick", settings.workers()
-    return demo.queue(max_size=settings.queue_size(), default_concurrency_limit=settings.workers())
+    demo.queue(max_size=settings.queue_size(), default_concurrency_limit=settings.workers())
+    queue, push = demo._queue, demo._queue.push  # Gradio's own text is "Queue is full. Max size is ..."
+
+    async def push_or_busy(*args, **kwargs):
+        accepted, message, status = await push(*args, **kwargs)
+        if status == "queue_full":
+            message = (f"The server is busy: {settings.queue_size()} requests are already waiting. "
+                       "Please try again in a minute.")
+        return accepted, message, status
+
+    queue.push = push_or_busy
+    return demo
 
 
 def main(argv=None) -> None:

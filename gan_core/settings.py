@@ -12,7 +12,7 @@
 | GAN_SUITE_SHARE           | 0                                     | 1 asks Gradio for a public share link     |
 | GAN_SUITE_WORKERS         | number of CPU cores                   | requests served at once (quick endpoints) |
 | GAN_SUITE_HEAVY_WORKERS   | 1                                     | ... of the slow endpoints (SR, colour)    |
-| GAN_SUITE_THREADS         | cores / workers (at least 1)          | torch threads per request                 |
+| GAN_SUITE_THREADS         | number of CPU cores                   | torch intra-op threads (process-wide)     |
 | GAN_SUITE_QUEUE_SIZE      | 64                                    | waiting requests before "busy, try again" |
 
 An empty GAN_SUITE_HUB_REPO switches the start-up download of missing checkpoints off.
@@ -87,8 +87,8 @@ def heavy_workers() -> int:
 
 
 def torch_threads() -> int:
-    """torch intra-op threads: the cores shared by the requests that run at once."""
-    return _int("GAN_SUITE_THREADS", max(1, (os.cpu_count() or 1) // workers()))
+    """torch intra-op threads (one pool for the whole process, shared by the requests that run at once)."""
+    return _int("GAN_SUITE_THREADS", os.cpu_count() or 1)
 
 
 def queue_size() -> int:

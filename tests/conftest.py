@@ -185,9 +185,9 @@ def tiny_img2img_tab(tmp_path_factory):
 def app_url():
     """The whole suite, launched once from the shipped checkpoints, for gradio_client tests."""
     import app
-    demo = app.build_demo()
+    demo = app.configure_queue(app.build_demo())  # the queue settings `python app.py` serves with
     port = free_port()
-    demo.queue().launch(server_name="127.0.0.1", server_port=port, prevent_thread_lock=True, quiet=True)
+    demo.launch(server_name="127.0.0.1", server_port=port, prevent_thread_lock=True, quiet=True)
     yield f"http://127.0.0.1:{port}/"
     demo.close()
 
