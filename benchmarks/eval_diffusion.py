@@ -70,7 +70,7 @@ def figures(images: torch.Tensor) -> dict:
 def training_minutes(name: str) -> str:
     from gan_core import checkpoints
     t = checkpoints.read_json(name, "training.json")
-    return f"{t.get('wall_time_this_session_s', 0) / 60:.0f} min, {t.get('steps')} steps"
+    return f"{t.get('wall_time_s', t.get('wall_time_this_session_s', 0)) / 60:.0f} min, {t.get('steps')} steps"
 
 
 def measured(n: int, n_small: int) -> dict:
