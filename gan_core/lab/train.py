@@ -59,7 +59,7 @@ class LabConfig:
 
 
 # The tab's presets. "vanilla" is a plain GAN (no switch on) whose G is smaller and shallower than D,
-# which makes it collapse onto a few ring modes and miss grid modes (benchmarks/lab_results.md).
+# which makes it collapse onto a few ring modes and miss grid modes (BENCHMARKS.md, "GAN training lab").
 # "improved" gives G the size of D, packs 2 samples per D input (PacGAN) and decays the learning rate.
 PRESETS = {"vanilla": LabConfig(g_layers=1, g_units=16, d_layers=2, d_units=64)}
 PRESETS["improved"] = dataclasses.replace(PRESETS["vanilla"], g_layers=2, g_units=64, pack=2, lr_decay=DECAY)
