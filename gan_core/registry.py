@@ -100,18 +100,9 @@ GENERATORS: dict[str, tuple[str, str]] = {
 
 # role -> (checkpoint, label): the models of the "GAN architectures" tab
 ARCHITECTURES: dict[str, tuple[str, str]] = {
-    "cgan": ("cgan-fmnist", "Conditional GAN"),
-    "acgan": ("acgan-fmnist", "AC-GAN"),
-    "infogan": ("infogan-fmnist", "InfoGAN"),
+    **{key: GENERATORS[key] for key in ("cgan", "acgan", "infogan")},
     "sgan": ("sgan-fmnist", "Semi-supervised GAN"),
     "supervised": ("supervised-fmnist", "Supervised only"),
-}
-
-# key -> (checkpoint, label): one model of each family, side by side in the "GAN vs VAE vs diffusion" tab
-FAMILIES: dict[str, tuple[str, str]] = {
-    "gan": ("dcgan-fmnist", "GAN (DCGAN)"),
-    "vae": ("vae16-fmnist", "VAE (16-D latent)"),
-    "diffusion": ("ddpm-fmnist", "Diffusion (DDIM on a DDPM)"),
 }
 
 # method -> (checkpoint, label); bicubic needs no network
@@ -126,6 +117,14 @@ VAES: dict[str, tuple[str, str]] = {
     "vae": ("vae2d-fmnist", "VAE, 2-D, β = 1"),
     "ae": ("ae2d-fmnist", "AE, 2-D, β = 0"),
     "vae16": ("vae16-fmnist", "VAE, 16-D, β = 1"),
+}
+
+
+# key -> (checkpoint, label): one model of each family, side by side in the "GAN vs VAE vs diffusion" tab
+FAMILIES: dict[str, tuple[str, str]] = {
+    "gan": (GENERATORS["dcgan"][0], "GAN (DCGAN)"),
+    "vae": (VAES["vae16"][0], "VAE (16-D latent)"),
+    "diffusion": (TRAIN_COMMANDS["ddpm"], "Diffusion (DDIM on a DDPM)"),
 }
 
 
