@@ -10,7 +10,7 @@ diffusers supplies the network (``UNet2DModel``), the noise schedule and both sa
 (``DDPMScheduler``, ``DDIMScheduler``); this file adds the suite's interface (``prior``/``decode``),
 the training algorithm for ``gan_core.trainer.Trainer`` and an EMA of the weights.
 
-Size (measured, BENCHMARKS/diffusion_results.md): the items are 28x28 and the U-Net downsamples
+Size (measured, BENCHMARKS.md, "Diffusion beside the GAN and the VAE"): the items are 28x28 and the U-Net downsamples
 twice (28 -> 14 -> 7), so it runs on the items themselves - no padding to 32 (23 % fewer pixels
 than 32x32) and nothing to crop. Block channels 32/64/64, one ResNet block per level, no
 attention: the smallest net whose samples are recognisable, so that a 2-core CPU can train it in
