@@ -40,7 +40,7 @@ def quality_speed_table(metrics: dict) -> str:
     """The measured rows (``metrics.json`` of the diffusion checkpoint) as a Markdown table."""
     n = metrics.get("comparison_n")
     if not n:
-        return "*Not measured yet: see BENCHMARKS.md ("Diffusion beside the GAN and the VAE") for the command.*"
+        return "*Not measured yet: see BENCHMARKS.md ('Diffusion beside the GAN and the VAE') for the command.*"
     lines = [f"| model | judge FID @ {n} | classes' KL to uniform | NN ratio | s per 64 items (CPU) |",
              "|---|---|---|---|---|"]
     for row, label in ROWS.items():
@@ -127,7 +127,7 @@ step ({ddim25_s_per_64:.2f} s at 25 DDIM steps, {ddim50_s_per_64:.2f} s at 50), 
 regression objective and good coverage (KL {ddim50_kl:.3f} at 50 steps, FID {ddim50_fid:.1f};
 {ddim10_fid:.1f} at 10 steps); with DDIM its x_T is a latent you can walk too, though a 784-D one with
 no encoder. The diffusion model here was trained for under an hour on a loaded CPU: see
-BENCHMARKS.md ("Diffusion beside the GAN and the VAE") for how far that is from its GPU-trained reference.
+BENCHMARKS.md ('Diffusion beside the GAN and the VAE') for how far that is from its GPU-trained reference.
 """
 
 
