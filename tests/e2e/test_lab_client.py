@@ -23,8 +23,10 @@ def vals(**over) -> list:
 def lab_server():
     import gradio as gr
     live = LiveLabs(cap=1)
+    from apps import inputs
     with gr.Blocks() as demo:
         tl.create_demo(live=live, max_steps=400)
+    inputs.harden(demo)  # as app.py serves it
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
@@ -91,7 +93,7 @@ def test_points_equation_preset_and_bad_input(lab_server):
     assert len(client.predict("improved", api_name="/lab_preset")) == len(tl.NAMES) - 3
     fig, text = client.predict(*vals(dataset="drawn", points="0, 0\n1, 1"), api_name="/lab_step_iteration")
     assert text.startswith("Iteration 1")
-    with pytest.raises(Exception, match="greater than maximum value 1.0"):  # the Number bounds
+    with pytest.raises(Exception, match="D learning rate must be a number between 1e-06 and 1; got 5.0"):
         client.predict(*vals(d_lr=5.0), api_name="/lab_step_d")
     with pytest.raises(Exception, match="add at least one point"):
         client.predict(*vals(dataset="drawn", points=""), api_name="/lab_play")
