@@ -100,7 +100,7 @@ def create_demo(generate: Callable, denoising: Callable, families: dict, metrics
         with gr.Row():
             go = gr.Button("Sample all three", variant="primary")
             watch = gr.Button("Watch the denoising")
-        outs = [gr.Image(label=families[k][1], type="pil", format="png") for k in KEYS]
+        outs = [gr.Image(label=families[k][1], type="pil", format="png", elem_id=f"families-{k}") for k in KEYS]
         caption = gr.Markdown()
         go.click(h["side_by_side"], [seed, steps], [*outs, caption], api_name="families_side_by_side",
                  concurrency_id="heavy")  # one U-Net pass per DDIM step: seconds on a CPU

@@ -87,12 +87,18 @@ def mix(files: dict) -> list[tuple[str, tuple]]:
     """(endpoint, arguments) of one user's calls, in turn; arguments repeat across users on purpose,
     so that identical outputs are produced concurrently."""
     from gradio_client import handle_file
+
+    from apps import training_lab
+    lab = {**training_lab.DEFAULTS, "g_units": 16, "d_units": 16, "batch": 64}  # one full D + G iteration
     return [
         ("/sample_grid", (1, 16)),
         ("/vae_decode", ("vae2d-fmnist", 0.5, -0.5)),
         ("/translate", ("edges → clothing", handle_file(files["item"]), "the target (a real item or colour photo): derive the input")),
         ("/super_resolve", (handle_file(files["photo"]), "simulate")),
         ("/sample_grid", (2, 16)),
+        ("/arch_class_dial", ("Conditional GAN", 7, 0, 8)),
+        ("/lab_step_iteration", tuple(lab[n] for n in training_lab.NAMES)),
+        ("/families_side_by_side", (3, 4)),
     ]
 
 

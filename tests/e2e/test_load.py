@@ -14,7 +14,8 @@ from conftest import requires_checkpoint
 REPO = Path(__file__).resolve().parent.parent.parent
 
 
-@requires_checkpoint("dcgan-fmnist", "vae2d-fmnist", "pix2pix-edges2clothing", "srresnet-x4", "srgan-x4")
+@requires_checkpoint("dcgan-fmnist", "vae2d-fmnist", "pix2pix-edges2clothing", "srresnet-x4", "srgan-x4",
+                     "cgan-fmnist")
 def test_eight_users_get_every_output_intact(tmp_path):
     out = tmp_path / "load.json"
     run = subprocess.run([sys.executable, "-m", "benchmarks.load", "--users", "8", "--calls", "3", "--json", str(out)],
@@ -25,6 +26,7 @@ def test_eight_users_get_every_output_intact(tmp_path):
     assert figures["overall"]["errors"] == 0, figures["error_messages"]
     assert figures["lost_outputs"] == 0
     assert figures["warmup_errors"] == []
-    assert set(figures["endpoints"]) == {"/sample_grid", "/vae_decode", "/translate", "/super_resolve"}
+    assert set(figures["endpoints"]) == {"/sample_grid", "/vae_decode", "/translate", "/super_resolve",
+                                         "/arch_class_dial", "/lab_step_iteration", "/families_side_by_side"}
     assert figures["server_cpu_ms_per_call"] > 0 and figures["server_rss_mb"] > 100
     assert run.returncode == 0
