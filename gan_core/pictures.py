@@ -110,7 +110,7 @@ def open_picture(source, *, max_pixels: int | None = None, min_side: int = 1, wh
     try:
         image = _normalise(image, notes)
     except PictureError:
-        raise
+        raise  # already a user's message
     except (OSError, ValueError, SyntaxError) as err:
         raise PictureError(f"The {what} could not be decoded ({_short(err)}); use a PNG or JPEG file.") from None
     return Picture(image, notes)
