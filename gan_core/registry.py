@@ -9,6 +9,7 @@ of the suite is written here once, and mapped to its class by a plain import.
     VAES          key -> (checkpoint, label) of the "VAE latent map" tab
     FAMILIES      key -> (checkpoint, label): one GAN, one VAE, one diffusion model, compared
     NEXT_FRAME    key -> (checkpoint, label) of the "Next frame" tab's three predictors
+    FAILURES      case -> (checkpoint, label) of the models trained for the "Failure gallery" tab
     TRAIN_COMMANDS  training command -> the checkpoint it writes by default
 
 A new model family adds its rows here (and its training command to ``gan_core.train``).
@@ -18,6 +19,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from .diffusion.ddpm import DDPM
+from .failures.model import CanvasGAN
 from .gan.acgan import ACGAN
 from .gan.cgan import CGAN
 from .gan.dcgan import DCGAN
@@ -78,6 +80,15 @@ CHECKPOINTS: dict[str, tuple[type, str]] = {
                                  "(Mathieu et al. 2016, Eq. 5)."),
     "nextframe-adv": (NextFrame, "The same U-Net trained adversarially against a multi-scale discriminator on "
                                  "frame sequences, + L2 + GDL (Mathieu et al. 2016, Eq. 6)."),
+    "counting-gan": (CanvasGAN, "64x64 DCGAN trained on canvases with 1, 2 or 3 shapes (gan_core.failures.counting): "
+                                "the Failure gallery's counting case, measured with an exact counter."),
+    "perspective-gan": (CanvasGAN, "64x64 DCGAN trained on shaded boxes seen through a pinhole camera "
+                                   "(gan_core.failures.perspective): the Failure gallery's perspective case, "
+                                   "measured by fitting a box to each sample."),
+    "imbalance-fmnist": (DCGAN, "DCGAN on Fashion-MNIST with D too strong (3 D steps per G step, D's rate 5x G's) "
+                                "and the saturating G loss; its history holds G's gradient norm under both losses."),
+    "collapse-fmnist": (DCGAN, "DCGAN on Fashion-MNIST with G too fast (3 G steps per D step at 10x D's rate); its "
+                               "history holds the judge's class histogram of 500 fixed samples over training."),
 }
 
 # training command (python -m gan_core.train COMMAND) -> the checkpoint it writes by default
@@ -96,6 +107,10 @@ TRAIN_COMMANDS: dict[str, str] = {
     "infogan": "infogan-fmnist",
     "sgan": "sgan-fmnist",  # --supervised-only --name supervised-fmnist: the baseline
     "ddpm": "ddpm-fmnist",
+    "counting": "counting-gan",
+    "perspective": "perspective-gan",
+    "imbalance": "imbalance-fmnist",
+    "collapse": "collapse-fmnist",
     "nextframe-mse": "nextframe-mse",
     "nextframe-gdl": "nextframe-gdl",
     "nextframe-adv": "nextframe-adv",
@@ -145,6 +160,14 @@ NEXT_FRAME: dict[str, tuple[str, str]] = {
     "adv": ("nextframe-adv", "adversarial"),
 }
 
+# case -> (checkpoint, label): the models the "Failure gallery" tab measures (trained by gan_core.failures.train)
+FAILURES: dict[str, tuple[str, str]] = {
+    "counting": (TRAIN_COMMANDS["counting"], "Counting (1-3 shapes)"),
+    "perspective": (TRAIN_COMMANDS["perspective"], "Perspective (shaded boxes)"),
+    "imbalance": (TRAIN_COMMANDS["imbalance"], "D too strong (Fashion-MNIST)"),
+    "collapse": (TRAIN_COMMANDS["collapse"], "Mode collapse (Fashion-MNIST)"),
+    "structure": (GENERATORS["dcgan"][0], "Global structure (DCGAN)"),
+}
 
 @dataclass(frozen=True)
 class Task:

@@ -15,6 +15,7 @@ to ``checkpoints/<name>/`` (config.json + model.safetensors + model card).
     python -m gan_core.train pix2pix --data-root DIR --resolution 256   # any AB-format folder (facades, maps...)
     python -m gan_core.train cyclegan --classes Sneaker "Ankle boot"
     python -m gan_core.train ddpm --export-every 1000     # denoising diffusion (diffusers U-Net)
+    python -m gan_core.train counting                     # the Failure gallery's GANs: also perspective, imbalance, collapse
     python -m gan_core.train nextframe-mse                # next-frame U-Net; also nextframe-gdl, nextframe-adv
 """
 from __future__ import annotations
@@ -31,6 +32,7 @@ import torch
 
 from . import checkpoints, settings
 from .diffusion.train import COMMANDS as DIFFUSION_COMMANDS
+from .failures.train import COMMANDS as FAILURE_COMMANDS
 from .fmnist import MissingDataError
 from .gan.train import COMMANDS as GAN_COMMANDS
 from .img2img.train import COMMANDS as IMG2IMG_COMMANDS
@@ -55,7 +57,7 @@ def _hardware(runtime) -> str:
 # command -> (add_args, build, default steps, default batch size); each family's train.py lists its
 # own commands, and registry.TRAIN_COMMANDS the checkpoint each one writes by default
 MODELS = {**JUDGE_COMMANDS, **GAN_COMMANDS, **VAE_COMMANDS, **SR_COMMANDS, **IMG2IMG_COMMANDS,
-          **DIFFUSION_COMMANDS, **VIDEO_COMMANDS}
+          **DIFFUSION_COMMANDS, **VIDEO_COMMANDS, **FAILURE_COMMANDS}
 
 
 def parse_args(argv=None):
