@@ -131,6 +131,24 @@ def mount_families() -> None:
                          checkpoints.read_json(name, "metrics.json"))
 
 
+def mount_next_frame() -> None:
+    from apps import next_frame
+    for name, _ in gan_core.NEXT_FRAME.values():
+        checkpoints.load(name)  # fail early, with a message, if a checkpoint is missing
+    gan_core.judge()
+    try:
+        gan_core.nextframe_test_sequence(0)  # the test sequences are made of Fashion-MNIST's test items
+    except gan_core.MissingDataError as err:
+        missing_notice("Next frame", err)
+        return
+    next_frame.create_demo(
+        gan_core.nextframe_test_sequence, gan_core.nextframe_sequence, gan_core.nextframe_test_item,
+        gan_core.nextframe_drawn_item, gan_core.nextframe_rollouts, gan_core.nextframe_judge, gan_core.nextframe_scores,
+        labels={key: label for key, (_, label) in gan_core.NEXT_FRAME.items()},
+        class_names=gan_core.FMNIST_CLASSES, curves=gan_core.nextframe_curves(),
+    )
+
+
 def mount_training_lab() -> None:
     from apps import training_lab
     training_lab.create_demo()  # trains small networks live, per browser session: no checkpoint
@@ -145,6 +163,7 @@ TABS = [
     ("Image-to-image", mount_image_to_image),
     ("GAN architectures", mount_architectures),
     ("GAN vs VAE vs diffusion", mount_families),
+    ("Next frame", mount_next_frame),
 ]
 
 

@@ -22,6 +22,11 @@ This module is the one door: ``app.py``, the tabs' wiring and outside scripts us
     infer_codes(name, images)           InfoGAN's Q: the codes it reads from items
     model_figures(name)                 a checkpoint's evaluation figures (its metrics.json)
     judge_probabilities(images)         the judge's class probabilities (n, 10)
+    nextframe_test_sequence(i)          moving Fashion-MNIST test sequence i: frames (1, 14, 64, 64), positions, labels
+    nextframe_sequence(items, labels, start, velocity)  a sequence of one's own (two items bouncing in 64x64)
+    nextframe_rollouts(context, horizon)  MSE / l2+GDL / adversarial predictions fed back, and copy-last
+    nextframe_judge(frames, positions, labels)  the judge on each item's crop of each frame
+    nextframe_curves()                  the test set's PSNR, SSIM, sharpness, judge accuracy per horizon
 
 Pictures from users go through ``gan_core.pictures`` (one loader, one set of conversions);
 checkpoints through ``gan_core.checkpoints``; names of models, tasks and methods are written
@@ -37,13 +42,17 @@ from .gan.api import (class_grid, classifier_probabilities, code_traversal, infe
 from .gan.api import figures as model_figures
 from .img2img.metrics import color_scores
 from .judge.api import classify, judge, judge_item
-from .registry import ARCHITECTURES, FAMILIES, GENERATORS, SR_METHODS, TASKS, VAES
+from .registry import ARCHITECTURES, FAMILIES, GENERATORS, NEXT_FRAME, SR_METHODS, TASKS, VAES
 from .sampling import decode, generate, latents
 from .sr.api import available_methods as sr_status, compare as compare_sr, example_images as sr_examples
 from .sr.api import super_resolve
 from .sr.metrics import error_map as sr_error_map
 from .trainer import read_history
 from .vae.api import elbo_terms, encode
+from .video.api import curves as nextframe_curves, drawn_item as nextframe_drawn_item
+from .video.api import judge_items as nextframe_judge, make_sequence as nextframe_sequence
+from .video.api import rollouts as nextframe_rollouts, scores as nextframe_scores
+from .video.api import test_item as nextframe_test_item, test_sequence as nextframe_test_sequence
 
 __all__ = [
     "generate", "latents", "decode", "denoising", "encode", "elbo_terms", "classify", "judge", "judge_item", "judge_picture",
@@ -52,5 +61,7 @@ __all__ = [
     "edge_density", "color_scores", "img2img_examples",
     "class_grid", "code_traversal", "classifier_probabilities", "sgan_classify", "infer_codes", "model_figures",
     "judge_probabilities",
+    "nextframe_test_sequence", "nextframe_sequence", "nextframe_test_item", "nextframe_drawn_item",
+    "nextframe_rollouts", "nextframe_judge", "nextframe_scores", "nextframe_curves", "NEXT_FRAME",
     "GENERATORS", "ARCHITECTURES", "FAMILIES", "SR_METHODS", "TASKS", "VAES", "FMNIST_CLASSES", "MissingDataError", "fashion_mnist_for_app", "read_history",
 ]

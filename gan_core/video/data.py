@@ -53,19 +53,19 @@ def velocities_at(start: torch.Tensor, velocity: torch.Tensor, t: torch.Tensor) 
 def render(items: torch.Tensor, pos: torch.Tensor) -> torch.Tensor:
     """Paste items into frames: ``items (B, K, 28, 28)``, ``pos (B, T, K, 2)`` -> ``(B, T, 64, 64)``.
 
-    Vectorised (one gather, no Python loop), so it runs on the training device; the dtype of
-    ``items`` is kept (uint8 or float). Items combine by their maximum.
+    One ``scatter_reduce`` (no Python loop, on any device): every item pixel ``(r, c)`` goes to
+    the frame pixel ``(y + r, x + c)``, and where two items land on the same pixel the maximum
+    wins. The dtype of ``items`` is kept (uint8 or float). Positions must lie in ``[0, LIMIT]``.
     """
     B, T, K, _ = pos.shape
-    grid = torch.arange(FRAME, device=items.device)
-    iy = grid - pos[..., 0:1]                                   # (B, T, K, 64): row inside each item
-    ix = grid - pos[..., 1:2]                                   # (B, T, K, 64): column inside each item
-    inside = ((iy >= 0) & (iy < ITEM)).unsqueeze(-1) & ((ix >= 0) & (ix < ITEM)).unsqueeze(-2)  # (B, T, K, 64, 64)
-    b = torch.arange(B, device=items.device).view(B, 1, 1, 1, 1)
-    k = torch.arange(K, device=items.device).view(1, 1, K, 1, 1)
-    pasted = items[b, k, iy.clamp(0, ITEM - 1).unsqueeze(-1), ix.clamp(0, ITEM - 1).unsqueeze(-2)]  # (B, T, K, 64, 64)
-    pasted = torch.where(inside, pasted, torch.zeros((), dtype=items.dtype, device=items.device))
-    return pasted.amax(2)                                       # (B, T, K, 64, 64) -> (B, T, 64, 64)
+    offs = torch.arange(ITEM, device=items.device)
+    rows = (pos[..., 0, None] + offs) * FRAME                                # (B, T, K, 28): row starts
+    cols = pos[..., 1, None] + offs                                          # (B, T, K, 28)
+    index = (rows.unsqueeze(-1) + cols.unsqueeze(-2)).reshape(B, T, K * ITEM * ITEM)  # flat frame index per item pixel
+    src = items.reshape(B, 1, K * ITEM * ITEM).expand(B, T, -1)
+    frames = torch.zeros(B, T, FRAME * FRAME, dtype=items.dtype, device=items.device)
+    frames.scatter_reduce_(2, index, src, reduce="amax")                     # (B, T, 4096)
+    return frames.view(B, T, FRAME, FRAME)
 
 
 def random_motions(n: int, gen: torch.Generator, items: int = 2) -> tuple[torch.Tensor, torch.Tensor]:
