@@ -3,12 +3,16 @@
 One row per process, so rows run side by side (one thread each) and a slow one can be redone:
 
     python benchmarks/eval_diffusion.py sample --row ddim25 --n 256        # -> runs/eval-diffusion/ddim25.safetensors
-    python benchmarks/eval_diffusion.py table --n 256 --n-small 64           # FID, coverage, memorisation, cost
+    python benchmarks/eval_diffusion.py sample --row ddpm1000 --n 2000 --batch 500  # on a GPU: 500 at a time
+    python benchmarks/eval_diffusion.py table --n 2000 --n-small 64 --write-metrics  # FID, coverage, memorisation
+    python benchmarks/eval_diffusion.py cost --repeats 3 --write-metrics             # s per 64 images on this CPU
 
 Rows: dcgan, vae16 (their checkpoints from ``gan_core.FAMILIES``), ddpm1000 (DDPM, 1000 ancestral
-steps), ddim10/25/50/100 (DDIM, eta = 0). Samples are drawn 64 at a time (seed = 1000 + batch
-index), each batch timed; the table gives the median time per 64 images. Figures use
-``gan_core.evaluate`` on the same number of samples for every row, since judge FID depends on n.
+steps), ddim10/25/50/100 (DDIM, eta = 0). Samples are drawn ``--batch`` at a time (seed = 1000 +
+batch index), each batch timed. Figures use ``gan_core.evaluate`` on the same number of samples for
+every row, since judge FID depends on n. The quality figures do not depend on where the samples
+were drawn; the cost the tab shows (``<row>_s_per_64``) is measured by ``cost`` on the CPU, apart
+from the sampling times (``<row>_s_per_64_sampled``, ``sampled_on``).
 """
 from __future__ import annotations
 
@@ -36,22 +40,22 @@ ROWS = {  # row -> (family key in gan_core.FAMILIES, sampling options, label)
 }
 
 
-def sample(row: str, n: int) -> Path:
+def sample(row: str, n: int, batch: int = 64) -> Path:
     import gan_core
     family, options, _ = ROWS[row]
     name = gan_core.FAMILIES[family][0]
     batches, times = [], []
     OUT.mkdir(parents=True, exist_ok=True)
     path = OUT / f"{row}.safetensors"
-    for i in range((n + 63) // 64):
+    for i in range((n + batch - 1) // batch):
         t0 = time.perf_counter()
-        batches.append(gan_core.generate(name, 64, seed=1000 + i, **options))
-        times.append(time.perf_counter() - t0)
-        print(f"{row}: batch {i + 1} in {times[-1]:.1f} s", flush=True)
+        batches.append(gan_core.generate(name, batch, seed=1000 + i, **options))
+        times.append((time.perf_counter() - t0) * 64 / batch)  # seconds per 64 images
+        print(f"{row}: batch {i + 1} in {times[-1] * batch / 64:.1f} s", flush=True)
         # written after every batch: a slow row that is stopped keeps what it has
         save_file({"images": torch.cat(batches)[:n].contiguous()}, str(path))
         path.with_suffix(".json").write_text(json.dumps({
-            "row": row, "checkpoint": name, "options": options, "n": min(n, 64 * len(batches)),
+            "row": row, "checkpoint": name, "options": options, "n": min(n, batch * len(batches)), "batch": batch,
             "seconds_per_64": times, "threads": torch.get_num_threads(),
             "runtime": gan_core.sampling.get_runtime().describe()}, indent=1))
     return path
@@ -118,22 +122,51 @@ def write_metrics(rows: dict, n: int, n_small: int) -> None:
             metrics[f"{row}_fid"] = r["big"]["fid"]
         metrics.update({f"{row}_fid_small": r["small"]["fid"], f"{row}_kl": f["kl"],
                         f"{row}_classes": f["covered"], f"{row}_nn_ratio": f["nn_ratio"],
-                        f"{row}_s_per_64": r["s_per_64"]})
+                        f"{row}_s_per_64_sampled": r["s_per_64"]})
+    metrics["sampled_on"] = next(iter(rows.values()))["info"]["runtime"] if rows else ""
     metrics["command"] = f"python benchmarks/eval_diffusion.py table --n {n} --n-small {n_small} --write-metrics"
     metrics["evaluated"] = time.strftime("%Y-%m-%d")
     checkpoints.update_metrics(gan_core.FAMILIES["diffusion"][0], metrics)
 
 
+def cost(repeats: int, rows: list[str], write: bool) -> dict:
+    """Seconds per 64 images on this machine: the median of ``repeats`` timed batches per row (one
+    for the 1000-step DDPM), after a warm-up call; written into the card as ``<row>_s_per_64``."""
+    import gan_core
+    from gan_core import checkpoints
+    out = {}
+    for row in rows:
+        family, options, label = ROWS[row]
+        name = gan_core.FAMILIES[family][0]
+        gan_core.generate(name, 64, seed=0, **({"steps": 2} if family == "diffusion" else {}))  # load, warm up
+        times = []
+        for i in range(1 if options.get("steps", 0) >= 1000 else repeats):
+            t0 = time.perf_counter()
+            gan_core.generate(name, 64, seed=2000 + i, **options)
+            times.append(time.perf_counter() - t0)
+        out[f"{row}_s_per_64"] = statistics.median(times)
+        print(f"{label}: {out[f'{row}_s_per_64']:.2f} s per 64 images ({len(times)} timed)", flush=True)
+    out["cost_runtime"] = f"{gan_core.sampling.get_runtime().describe()}, {torch.get_num_threads()} threads"
+    out["cost_command"] = f"python benchmarks/eval_diffusion.py cost --repeats {repeats} --write-metrics"
+    if write:
+        checkpoints.update_metrics(gan_core.FAMILIES["diffusion"][0], out)
+    return out
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("what", choices=["sample", "table"])
+    parser.add_argument("what", choices=["sample", "table", "cost"])
+    parser.add_argument("--repeats", type=int, default=3, help="cost: timed batches per row")
     parser.add_argument("--row", choices=list(ROWS))
     parser.add_argument("--n", type=int, default=256)
     parser.add_argument("--n-small", type=int, default=64)
+    parser.add_argument("--batch", type=int, default=64, help="images per generate call (timings are per 64)")
     parser.add_argument("--write-metrics", action="store_true", help="also into the diffusion model's card")
     args = parser.parse_args(argv)
     if args.what == "sample":
-        print(sample(args.row, args.n))
+        print(sample(args.row, args.n, args.batch))
+    elif args.what == "cost":
+        cost(args.repeats, [args.row] if args.row else list(ROWS), args.write_metrics)
     else:
         rows = measured(args.n, args.n_small)
         print(table(rows, args.n, args.n_small))

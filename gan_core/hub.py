@@ -70,8 +70,11 @@ def _listed(rel: PurePosixPath) -> bool:
 def _model_entry(folder: Path) -> dict:
     cls = CHECKPOINTS.get(folder.name, (None,))[0]
     metrics = folder / "metrics.json"
-    return {"class": class_path(cls) if cls else None,
-            "metrics": json.loads(metrics.read_text()) if metrics.exists() else {}}
+    try:
+        figures = json.loads(metrics.read_text())
+    except (FileNotFoundError, json.JSONDecodeError):  # absent, or being rewritten right now
+        figures = {}
+    return {"class": class_path(cls) if cls else None, "metrics": figures}
 
 
 def build_manifest(root: Path) -> dict:
@@ -81,7 +84,12 @@ def build_manifest(root: Path) -> dict:
     for path in sorted(p for p in root.rglob("*") if p.is_file()):
         rel = PurePosixPath(path.relative_to(root).as_posix())
         if _listed(rel):
-            files[str(rel)] = {"sha256": sha256_file(path), "size": path.stat().st_size}
+            try:
+                files[str(rel)] = {"sha256": sha256_file(path), "size": path.stat().st_size}
+            except FileNotFoundError:
+                # another process is rewriting that checkpoint (save_pretrained replaces its
+                # files); it refreshes the manifest itself when it is done
+                continue
     models = {folder.name: _model_entry(folder)
               for folder in sorted(p for p in root.iterdir() if p.is_dir())
               if _listed(PurePosixPath(folder.name)) and (folder / "config.json").exists()}
@@ -158,7 +166,7 @@ def verify(root: Path | str, manifest: dict, names: list[str] | None = None) -> 
 
 
 def _write_json(path: Path, data: dict) -> None:
-    tmp = path.with_name(f".{path.name}.tmp")
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")  # one per process: writers may overlap
     tmp.write_text(json.dumps(data, indent=2, sort_keys=True) + "\n")
     os.replace(tmp, path)
 

@@ -153,6 +153,28 @@ def test_manifest_round_trip(tmp_path):
     assert hub.write_manifest(root) == manifest  # the manifest does not describe itself
 
 
+def test_manifest_survives_a_checkpoint_being_rewritten_meanwhile(tmp_path, monkeypatch):
+    """Trainings running side by side each refresh the manifest; one must not fail because
+    another is replacing its files at that moment (save_pretrained removes config.json first)."""
+    root = tmp_path / "checkpoints"
+    save_tiny_checkpoints(root)
+    real_sha = hub.sha256_file
+    vanished = root / "dcgan-fmnist" / "config.json"
+
+    def sha_while_rewritten(path):
+        if Path(path) == vanished:
+            raise FileNotFoundError(path)
+        return real_sha(path)
+
+    monkeypatch.setattr(hub, "sha256_file", sha_while_rewritten)
+    (root / "fmnist-classifier" / "metrics.json").write_text('{"accuracy": 0.')  # half written
+    manifest = hub.write_manifest(root)
+    assert "dcgan-fmnist/config.json" not in manifest["files"]
+    assert "dcgan-fmnist/model.safetensors" in manifest["files"]
+    assert manifest["models"]["fmnist-classifier"]["metrics"] == {}
+    assert not list(root.glob(".manifest.json*.tmp"))
+
+
 def test_verify_names_every_bad_file(published):
     manifest = hub.read_manifest(published)
     weights = published / "dcgan-fmnist" / "model.safetensors"

@@ -1,0 +1,97 @@
+#!/usr/bin/env bash
+# Trainings and evaluations run on one GPU (an H200), side by side.
+#
+#   FASHION_MNIST_DIR=/path/to/idx-gz OUT=/tmp/gpu-out bash benchmarks/gpu_jobs.sh SECONDS JOB...
+#
+# JOB: cgan acgan infogan ddpm sgan-sweep   (first GPU session, 2026-11-28: SECONDS = 390)
+#      ddpm-eval sgan-draws nextframe failures  (second)
+# Every line is the suite's ordinary command, which also runs on a CPU, only slower. Each job has
+# a wall-clock limit inside SECONDS, exports its checkpoint every 1000 steps (so a job cut short
+# still leaves a model) and logs to runs/gpu-logs/. At the end the checkpoints it wrote, the run
+# histories and the logs are packed into tar files in $OUT; unpack them in the repository root.
+set -u
+T=${1:-380}
+shift
+OUT=${OUT:-runs/gpu-out}
+LOG=runs/gpu-logs
+mkdir -p "$OUT" "$LOG"
+export OMP_NUM_THREADS=2 PYTHONUNBUFFERED=1
+nvidia-smi -L 2>/dev/null || true
+python3 -c "import torch, diffusers; print('torch', torch.__version__, 'diffusers', diffusers.__version__, 'cuda', torch.cuda.is_available())"
+
+PIDS=()
+PACK=()
+job() {  # job NAME COMMAND...: run in the background, log to $LOG/NAME.log, record the exit status
+  local name=$1; shift
+  ( "$@" > "$LOG/$name.log" 2>&1; echo "$name rc=$?" >> "$LOG/status.txt" ) &
+  PIDS+=($!)
+}
+
+train() {  # train COMMAND STEPS [OPTIONS...]: a fresh run in runs/COMMAND-gpu, cut at SECONDS - 75
+  local cmd=$1 steps=$2; shift 2
+  timeout $((T - 75)) python3 -m gan_core.train "$cmd" --steps "$steps" --export-every 1000 \
+      --checkpoint-every 1000 --fresh --run-dir "runs/$cmd-gpu" "$@"
+}
+
+gan() {  # a conditional GAN: train, then measure it with the judge
+  train "$1" 20000
+  timeout 60 python3 -m gan_core.gan.evaluate "$1-fmnist"
+}
+
+diffusion() {  # the DDPM: train, then sample every row of the comparison
+  timeout $((T - 140)) python3 -m gan_core.train ddpm --steps 16000 --batch-size 128 --export-every 1000 \
+      --checkpoint-every 1000 --fresh --run-dir runs/ddpm-gpu
+  diffusion_eval 110 64
+}
+
+diffusion_eval() {  # diffusion_eval SECONDS BATCH: every row at n = 2000, then the table into the card
+  for row in ddpm1000 ddim100 ddim50 ddim25 ddim10 dcgan vae16; do
+    timeout "$1" python3 benchmarks/eval_diffusion.py sample --row $row --n 2000 --batch "$2" \
+        > "$LOG/eval-$row.log" 2>&1 &
+  done
+  wait
+  timeout 60 python3 benchmarks/eval_diffusion.py table --n 2000 --n-small 64 --write-metrics
+}
+
+sgan_draw() {  # the label-budget sweep at 100 labels, one draw: SGAN and the supervised baseline
+  timeout "$T" python3 -m gan_core.gan.sweep --steps 4000 --eval-every 250 --budgets 100 --draws 1 \
+      --first-draw "$1" --results "results-d$1.json"
+}
+
+for j in "$@"; do
+  case $j in
+    cgan|acgan|infogan) job "$j" gan "$j"; PACK+=("checkpoints/$j-fmnist") ;;
+    ddpm) job ddpm diffusion; PACK+=(checkpoints/ddpm-fmnist) ;;
+    ddpm-eval) job ddpm-eval diffusion_eval $((T - 60)) 500; PACK+=(checkpoints/ddpm-fmnist) ;;
+    sgan-sweep) job sgan-sweep timeout "$T" python3 -m gan_core.gan.sweep --steps 2000 --eval-every 250 --draws 3
+                PACK+=(checkpoints/sgan-fmnist checkpoints/supervised-fmnist) ;;
+    sgan-draws) for d in 0 1 2; do job "sgan-d$d" sgan_draw $d; done
+                PACK+=(checkpoints/sgan-fmnist checkpoints/supervised-fmnist) ;;
+    nextframe) for m in mse gdl adv; do job "nextframe-$m" train "nextframe-$m" 6000; PACK+=("checkpoints/nextframe-$m"); done ;;
+    failures) for m in counting perspective imbalance collapse; do job "$m" train "$m" 6000; done
+              PACK+=(checkpoints/counting-gan checkpoints/perspective-gan checkpoints/imbalance-fmnist checkpoints/collapse-fmnist) ;;
+    *) echo "unknown job $j" >&2 ;;
+  esac
+done
+( while sleep 60; do nvidia-smi --query-gpu=utilization.gpu,memory.used --format=csv,noheader; \
+  for f in "$LOG"/*.log; do printf '%s: ' "$f"; tail -c 300 "$f" | tr '\r' '\n' | tail -n1 | cut -c1-150; done; done ) &
+MONITOR=$!
+wait "${PIDS[@]}"
+kill $MONITOR 2>/dev/null
+cat "$LOG/status.txt"
+
+cp runs/sgan-sweep/results*.json runs/eval-diffusion/*.json "$LOG/" 2>/dev/null
+for d in runs/*-gpu; do [ -f "$d/history.jsonl" ] && cp "$d/history.jsonl" "$LOG/$(basename "$d")-history.jsonl"; done
+# checkpoints: up to 15 MB per tar (the transfer takes files of at most 16 MiB)
+i=0; batch=(); size=0
+for c in "${PACK[@]}"; do
+  [ -d "$c" ] || continue
+  s=$(du -sb "$c" | cut -f1)
+  if [ ${#batch[@]} -gt 0 ] && [ $((size + s)) -gt 15000000 ]; then
+    tar cf "$OUT/checkpoints-$i.tar" "${batch[@]}"; i=$((i + 1)); batch=(); size=0
+  fi
+  batch+=("$c"); size=$((size + s))
+done
+[ ${#batch[@]} -gt 0 ] && tar cf "$OUT/checkpoints-$i.tar" "${batch[@]}"
+tar cf "$OUT/logs.tar" "$LOG"
+ls -la "$OUT"
