@@ -197,11 +197,11 @@ def create_demo(test_sequence: Callable, build_sequence: Callable, test_item: Ca
         with gr.Row():
             with gr.Column(scale=3):
                 anim = gr.Image(label="ground truth | MSE | ℓ2 + GDL | adversarial (the rollout plays in a loop)",
-                                type="filepath", elem_id="nextframe-animation", interactive=False)
+                                show_label=False, type="filepath", elem_id="nextframe-animation", interactive=False)
                 horizon = gr.Slider(1, MAX_HORIZON, value=MAX_HORIZON, step=1, label="rollout horizon (frames)",
                                     elem_id="nextframe-horizon")
-                still = gr.Image(label="the frame at this horizon (and the copy-last baseline)", type="pil",
-                                 format="png", elem_id="nextframe-still", interactive=False)
+                still = gr.Image(label="the frame at this horizon (and the copy-last baseline)", show_label=False,
+                                 type="pil", format="png", elem_id="nextframe-still", interactive=False)
                 verdict = gr.Markdown(elem_id="nextframe-verdict")
             with gr.Column(scale=2):
                 gr.Markdown(EXPLANATION)
@@ -231,7 +231,8 @@ def create_demo(test_sequence: Callable, build_sequence: Callable, test_item: Ca
         play.click(h["play_test"], [index, horizon], outs, api_name="nextframe_test")
         build.click(h["play_built"], [class_a, example_a, class_b, example_b, drawing, ya, xa, yb, xb,
                                       vya, vxa, vyb, vxb, horizon], outs, api_name="nextframe_build")
-        horizon.release(h["at_horizon"], [state, horizon], outs, api_name="nextframe_horizon")
+        horizon.input(h["at_horizon"], [state, horizon], outs, api_name="nextframe_horizon",
+                      trigger_mode="always_last")  # a drag replays once it settles, not at every step
         demo.load(h["play_test"], [index, horizon], outs, api_name="nextframe_initial", api_visibility="undocumented")
 
         n = curves.get("n_sequences")
