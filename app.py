@@ -154,6 +154,23 @@ def mount_training_lab() -> None:
     training_lab.create_demo()  # trains small networks live, per browser session: no checkpoint
 
 
+def mount_failure_gallery() -> None:
+    from apps import failure_gallery
+    # no early failure: a case whose model is missing says so when its button is pressed
+    structure = gan_core.FAILURES["structure"][0]
+    failure_gallery.create_demo(
+        live=gan_core.failure_live, dirac=gan_core.dirac_gan, samples=gan_core.failure_samples,
+        record=gan_core.failure_record, count=gan_core.count_objects, canvases=gan_core.make_canvases,
+        boxes=gan_core.make_boxes, box_fit=gan_core.box_fit_pictures, generate=gan_core.generate,
+        judge_probabilities=gan_core.judge_probabilities, structure=gan_core.structure_figures,
+        least_confident=gan_core.least_confident, class_names=gan_core.FMNIST_CLASSES,
+        nearest=gan_core.nearest_training_items, far_measure=gan_core.far_measure,
+        far_reference=gan_core.far_reference, real_structure=gan_core.real_structure,
+        failures=gan_core.FAILURES, impossible=gan_core.BOX_FIT_IMPOSSIBLE,
+        far_examples=gan_core.far_examples(), memorisation_metrics=checkpoints.read_json(structure, "metrics.json"),
+    )
+
+
 # (tab title, function that builds the tab's contents), in the lecture's order
 TABS = [
     ("GAN training lab", mount_training_lab),
@@ -163,6 +180,7 @@ TABS = [
     ("Image-to-image", mount_image_to_image),
     ("GAN architectures", mount_architectures),
     ("GAN vs VAE vs diffusion", mount_families),
+    ("Failure gallery", mount_failure_gallery),
     ("Next frame", mount_next_frame),
 ]
 

@@ -22,6 +22,10 @@ This module is the one door: ``app.py``, the tabs' wiring and outside scripts us
     infer_codes(name, images)           InfoGAN's Q: the codes it reads from items
     model_figures(name)                 a checkpoint's evaluation figures (its metrics.json)
     judge_probabilities(images)         the judge's class probabilities (n, 10)
+    make_canvases, count_objects        the counting case: canvases with 1-3 shapes, and the exact counter
+    make_boxes, fit_boxes               the perspective case: rendered boxes, and the box fit that checks a picture
+    failure_live(case)                  a live 2-D failure ("strong_d", "weak_d", "cycling"): progress, then result
+    failure_samples(name, n, seed)      pictures from a Failure gallery GAN (see gan_core.failures)
     nextframe_test_sequence(i)          moving Fashion-MNIST test sequence i: frames (1, 14, 64, 64), positions, labels
     nextframe_sequence(items, labels, start, velocity)  a sequence of one's own (two items bouncing in 64x64)
     nextframe_rollouts(context, horizon)  MSE / l2+GDL / adversarial predictions fed back, and copy-last
@@ -33,6 +37,11 @@ checkpoints through ``gan_core.checkpoints``; names of models, tasks and methods
 once in ``gan_core.registry``.
 """
 from .diffusion.api import denoising
+from .failures.api import IMPOSSIBLE as BOX_FIT_IMPOSSIBLE
+from .failures.api import (box_fit_pictures, count_figures, count_objects, dirac_gan, failure_live, failure_record,
+                           failure_samples, far_examples, far_measure, far_reference, fit_boxes, geometry_figures,
+                           least_confident, make_boxes, make_canvases, nearest_training_items, real_structure,
+                           structure_figures)
 from .fmnist import FMNIST_CLASSES, MissingDataError, fashion_mnist_for_app
 from .img2img.api import (available_tasks, edge_density, example_images as img2img_examples, list_tasks,
                           prepare_input, prepare_target, task_input, translate)
@@ -43,6 +52,7 @@ from .gan.api import figures as model_figures
 from .img2img.metrics import color_scores
 from .judge.api import classify, judge, judge_item
 from .registry import ARCHITECTURES, FAMILIES, GENERATORS, NEXT_FRAME, SR_METHODS, TASKS, VAES
+from .registry import FAILURES
 from .sampling import decode, generate, latents
 from .sr.api import available_methods as sr_status, compare as compare_sr, example_images as sr_examples
 from .sr.api import super_resolve
@@ -61,6 +71,10 @@ __all__ = [
     "edge_density", "color_scores", "img2img_examples",
     "class_grid", "code_traversal", "classifier_probabilities", "sgan_classify", "infer_codes", "model_figures",
     "judge_probabilities",
+    "make_canvases", "count_objects", "count_figures", "make_boxes", "fit_boxes", "box_fit_pictures", "geometry_figures",
+    "failure_samples", "failure_live", "failure_record", "dirac_gan", "structure_figures", "least_confident",
+    "far_examples", "far_measure", "far_reference", "nearest_training_items", "real_structure", "FAILURES",
+    "BOX_FIT_IMPOSSIBLE",
     "nextframe_test_sequence", "nextframe_sequence", "nextframe_test_item", "nextframe_drawn_item",
     "nextframe_rollouts", "nextframe_judge", "nextframe_scores", "nextframe_curves", "NEXT_FRAME",
     "GENERATORS", "ARCHITECTURES", "FAMILIES", "SR_METHODS", "TASKS", "VAES", "FMNIST_CLASSES", "MissingDataError", "fashion_mnist_for_app", "read_history",

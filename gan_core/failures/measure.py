@@ -22,15 +22,9 @@ import torch
 from .. import checkpoints, settings
 from ..registry import FAILURES
 from ..trainer import HISTORY, read_history
+from .api import failure_samples as samples
 
 HELD_OUT_SEED = 10_001
-
-
-def samples(name: str, n: int, seed: int = 0, batch: int = 250) -> torch.Tensor:
-    """``n`` pictures ``(n, 1, H, W)`` in [0, 1] from a gallery checkpoint (fp32, CPU)."""
-    model = checkpoints.load(name)
-    z = model.prior(n, torch.Generator().manual_seed(seed))
-    return torch.cat([model.decode(c).float().cpu() for c in z.split(batch)]) if n else torch.zeros(0, 1, 64, 64)
 
 
 def counting_figures(name: str, n: int = 2000) -> dict:
