@@ -29,7 +29,7 @@ def build_nextframe(args, runtime):
     algo.card_info = {"objective": OBJECTIVE_LABELS[objective] + weights, "generator": "U-Net",
                       "context_frames": data.CONTEXT, **({"init": args.init} if args.init else {})}
     desc = (f"moving Fashion-MNIST: {args.sequences} seeded pairs of training-split items with seeded motions "
-            f"(|v| <= {data.MAX_SPEED} px/frame per axis, bouncing in a {data.FRAME}x{data.FRAME} frame), "
+            f"(at most {data.MAX_SPEED} px per frame per axis, bouncing in a {data.FRAME}x{data.FRAME} frame), "
             f"clips of {data.CONTEXT} + 1 frames at a random time offset, rendered each step"
             + (" (fake items, --dry-run)" if args.dry_run else ""))
     return algo, sequences.tensors(), desc
