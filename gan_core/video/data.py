@@ -144,7 +144,7 @@ class TrainSequences:
         offset = torch.randint(0, 2 * LIMIT, (pairs.shape[0], 1, 1), generator=gen).to(images.device)
         t = offset + torch.arange(length, device=images.device)     # (B, 1, T): a clip of each
         pos = positions(start, velocity, t).transpose(1, 2)         # (B, 2, T, 2) -> (B, T, 2, 2)
-        return render(images[pairs], pos).float().div_(255)         # (B, T, 64, 64)
+        return render(images[pairs].float(), pos).div_(255)         # (B, T, 64, 64); float: CUDA's scatter max
 
 
 def moving_regions(pos: torch.Tensor) -> torch.Tensor:
