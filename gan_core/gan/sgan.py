@@ -40,9 +40,12 @@ def label_draw(labels: torch.Tensor, budget: int, seed: int = 0) -> torch.Tensor
 
 
 class SemiSupervisedClassifier(nn.Module):
-    """x ``(B, 1, 32, 32)`` in [-1, 1] -> (logits ``(B, 10)``, features ``(B, 4 ndf)``)."""
+    """x ``(B, 1, 32, 32)`` in [-1, 1] -> (logits ``(B, 10)``, features ``(B, features)``).
 
-    def __init__(self, ndf: int = 32):
+    The last conv map is flattened, not averaged: where the ink lies is what tells a shirt from a
+    pullover, and a global average pool cost 8-12 points of accuracy in a 600-step comparison."""
+
+    def __init__(self, ndf: int = 32, features: int = 256):
         super().__init__()
 
         def conv(cin, cout, k, s, p):
@@ -54,10 +57,10 @@ class SemiSupervisedClassifier(nn.Module):
             *conv(ndf, ndf * 2, 4, 2, 1),       # -> (ndf*2) x 8 x 8
             nn.Dropout(0.5),
             *conv(ndf * 2, ndf * 4, 4, 2, 1),   # -> (ndf*4) x 4 x 4
-            *conv(ndf * 4, ndf * 4, 3, 1, 1),   # -> (ndf*4) x 4 x 4
-            nn.AdaptiveAvgPool2d(1), nn.Flatten(),  # -> (B, ndf*4): f(x), the features G must match
-        )
-        self.head = weight_norm(nn.Linear(ndf * 4, NUM_CLASSES))  # -> (B, 10): l_1..l_K
+            nn.Flatten(),                       # -> (B, ndf*4*16)
+            weight_norm(nn.Linear(ndf * 4 * 16, features)), nn.LeakyReLU(0.2, inplace=True),
+        )                                       # -> (B, features): f(x), the features G must match
+        self.head = weight_norm(nn.Linear(features, NUM_CLASSES))  # -> (B, 10): l_1..l_K
 
     def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         f = self.body(x)

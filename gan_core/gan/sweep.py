@@ -91,15 +91,19 @@ def main(argv=None) -> int:
     parser.add_argument("--other-draws", type=int, default=1, help="label draws for the other budgets")
     parser.add_argument("--steps", type=int, default=1500)
     parser.add_argument("--eval-every", type=int, default=250)
+    parser.add_argument("--first-draw", type=int, default=0,
+                        help="number the draws from here (sweeps of other draws can run side by side)")
+    parser.add_argument("--results", default="results.json",
+                        help="file under runs/sgan-sweep/ (one per sweep run side by side)")
     args = parser.parse_args(argv)
     root = settings.REPO_ROOT / "runs" / "sgan-sweep"
     root.mkdir(parents=True, exist_ok=True)
-    store = root / "results.json"
+    store = root / args.results
     results = json.loads(store.read_text()) if store.exists() else []
     done = {(r["kind"], r["labels"], r["draw"], r["steps"]) for r in results}
     cmd = "python -m gan_core.gan.sweep " + " ".join(sys.argv[1:] if argv is None else argv)
-    plan = [(kind, b, d) for b in args.budgets for d in range(args.draws if b == 100 else args.other_draws)
-            for kind in ("sgan", "supervised")]
+    plan = [(kind, b, args.first_draw + d) for b in args.budgets
+            for d in range(args.draws if b == 100 else args.other_draws) for kind in ("sgan", "supervised")]
     for kind, b, d in plan:
         if (kind, b, d, args.steps) in done:
             continue
