@@ -126,21 +126,32 @@ def make_handlers(compare: Callable, error_map: Callable, methods: dict) -> dict
                         if result.original is not None else
                         f"**Input** {result.lr.shape[1]}×{result.lr.shape[0]}, shown with nearest-neighbour ×4")
         captions[-1] += "".join(f"  \n*Note: {n}.*" for n in pic.notes)
-        # 4. error heatmaps against the original, when it is known
-        heatmaps = []
-        if result.original is not None:
-            heatmaps = [(error_map(panels[m], result.original), f"|error| of {label} (Y; white ≥ 32 levels)")
-                        for m, label in methods.items() if panels[m] is not None]
-        state = {"panels": panels}
         shown = [k for k in labels if panels[k] is not None]
         choices = [labels[k] for k in shown]
         left = shown[0]
         right = next(k for k in [*reversed(list(methods)), "original"] if panels[k] is not None and k != left)
-        h, w = panels["original"].shape[:2]
-        return (*[panels[k] for k in labels], *captions, _table(labels, result), heatmaps,
-                (panels[left], panels[right]), zoom_crops(panels, w / 2, h / 2, labels=labels),
+        state = {"panels": panels, "known_original": result.original is not None, "pair": (left, right)}
+        # the heat maps, the slider and the zoom follow in a second event (``extras``): the panels
+        # and their scores reach the page without waiting for eight more pictures
+        return (*[panels[k] for k in labels], *captions, _table(labels, result),
                 gr.Dropdown(choices=choices, value=labels[left]), gr.Dropdown(choices=choices, value=labels[right]),
-                round(w / 2), round(h / 2), state)
+                state)
+
+    def extras(state, size=ZOOM):
+        """What the page shows below the panels, from the last result: error heat maps against the
+        original (simulate mode), the two-panel slider and the zoom window at the centre."""
+        if not state:
+            raise gr.Error("Super-resolve an image first.")
+        panels = state["panels"]
+        heatmaps = []
+        if state["known_original"]:
+            heatmaps = [(error_map(panels[m], panels["original"]), f"|error| of {label} (Y; white ≥ 32 levels)")
+                        for m, label in methods.items() if panels[m] is not None]
+        left, right = state["pair"]
+        h, w = panels["original"].shape[:2]
+        size = ZOOM if size is None else inputs.integer(size, "Window", 16, 128)
+        return (heatmaps, (panels[left], panels[right]), zoom_crops(panels, w / 2, h / 2, size, labels),
+                round(w / 2), round(h / 2))
 
     def slide(state, left, right):
         if not state:
@@ -165,7 +176,7 @@ def make_handlers(compare: Callable, error_map: Callable, methods: dict) -> dict
         x, y = evt.index[0], evt.index[1]
         return x, y, zoom(state, x, y, size)
 
-    return {"run": run, "slide": slide, "zoom": zoom, "click": click}
+    return {"run": run, "extras": extras, "slide": slide, "zoom": zoom, "click": click}
 
 
 def create_demo(compare: Callable, error_map: Callable, methods: dict, *, examples: Sequence[str] = (),
@@ -220,9 +231,9 @@ def create_demo(compare: Callable, error_map: Callable, methods: dict, *, exampl
         heat = gr.Gallery(label="Per-pixel |Y error| against the original", columns=3, format="png", height=320)
         state = gr.State(None)
 
-        go.click(h["run"], [image, mode],
-                 [*panel_imgs, *panel_caps, table, heat, slider, zoomed, left, right, zx, zy, state],
-                 api_name="super_resolve", concurrency_id="heavy")
+        go.click(h["run"], [image, mode], [*panel_imgs, *panel_caps, table, left, right, state],
+                 api_name="super_resolve", concurrency_id="heavy").success(
+            h["extras"], [state, zsize], [heat, slider, zoomed, zx, zy], api_name="sr_extras")
         gr.on([left.change, right.change], h["slide"], [state, left, right], slider, api_name="sr_slider",
               trigger_mode="always_last")
         gr.on([zx.submit, zy.submit, zsize.release], h["zoom"], [state, zx, zy, zsize], zoomed,

@@ -41,6 +41,8 @@ def test_endpoints_through_gradio_client(sr_tab_client, tmp_path):
     assert table["data"][0][0] == "Bicubic" and float(table["data"][0][1]) == pytest.approx(expected, abs=0.01)
     assert "not trained yet" in out[6]
 
+    heat, pair, crops, x, y = sr_tab_client.predict(16, api_name="/sr_extras")
+    assert len(heat) == 2 and len(crops) == 3 and (x, y) == (32, 32)
     left, right = sr_tab_client.predict("Original", "SRResNet (MSE)", api_name="/sr_slider")
     with Image.open(left) as a, Image.open(right) as b:
         assert a.size == b.size == (64, 64)

@@ -23,18 +23,23 @@ def test_tab_handlers_show_scores_and_missing_models(tiny_sr_checkpoint):
     h = _tab_handlers()
     photo = fake_photos(1, 64)[0]
     out = h["run"](photo, "simulate", progress=lambda *a, **k: None)
-    panels, captions, table, heat, pair, zoomed = out[:4], out[4:8], out[8], out[9], out[10], out[11]
-    state = out[-1]
+    panels, captions, table, state = out[:4], out[4:8], out[8], out[-1]
+    assert len(out) == 12  # panels, captions, table, the two slider choices, state: no other picture
     assert [p is None for p in panels] == [False, False, True, False]                 # SRGAN not trained
     bic = sr_metrics.psnr(panels[0], photo)
     assert table[0][0] == "Bicubic" and table[0][1] == round(bic, 2)
     assert f"{bic:.2f} dB" in captions[0] and "not trained yet" in captions[2]
+    heat, pair, zoomed, x, y = h["extras"](state, 48)
     assert len(heat) == 2 and heat[0][0].shape == (64, 64, 3)
+    assert np.array_equal(heat[0][0], sr_metrics.error_map(panels[0], photo))
     assert len(zoomed) == 3 and zoomed[0][0].shape == (4 * 48, 4 * 48, 3)
-    assert pair[0] is panels[0] and pair[1] is panels[1]
+    assert pair[0] is panels[0] and pair[1] is panels[1] and (x, y) == (32, 32)
 
     up = h["run"](photo[:20, :24], "upscale", progress=lambda *a, **k: None)
-    assert up[0].shape == (80, 96, 3) and up[8][0][1] == "no ground truth" and up[9] == []
+    assert up[0].shape == (80, 96, 3) and up[8][0][1] == "no ground truth"
+    assert h["extras"](up[-1])[0] == []  # no original: no heat maps
+    with pytest.raises(gr.Error, match="first"):
+        h["extras"](None)
 
     x, y, crops = h["click"](state, 16, gr.SelectData(None, {"index": [60, 2], "value": None}))
     assert (x, y) == (60, 2) and crops[-1][0].shape == (64, 64, 3)
