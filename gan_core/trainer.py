@@ -11,6 +11,8 @@ Everything random in a step is drawn from ``gen``, a generator seeded by (seed, 
 batch indices of a step depend only on (seed, step) too. So a run that is killed and resumed
 from its last checkpoint continues exactly as if it had never stopped.
 
+Under torchrun the same loop runs data-parallel on N processes (see ``Trainer``).
+
 Run state is written to ``run_dir`` with safetensors (weights, optimiser moments) and JSON
 (step, optimiser hyper-parameters, loss history) - nothing is pickled.
 """
@@ -26,6 +28,8 @@ from typing import Callable, Protocol, Sequence
 
 import torch
 from safetensors.torch import load_file, save_file
+
+from . import distributed
 
 STATE_WEIGHTS = "train_state.safetensors"
 STATE_META = "train_state.json"
@@ -111,13 +115,22 @@ def save_run_state(run_dir: Path, algo: Algorithm, step: int, config: TrainConfi
     os.replace(tmp_m, run_dir / STATE_META)
 
 
-def load_run_state(run_dir: Path, algo: Algorithm) -> int:
-    """Restore model and optimisers from ``run_dir``; return the step to continue from (0 if none)."""
+def read_run_state(run_dir: Path) -> tuple[dict, dict] | None:
+    """The (tensors, meta) of the run state in ``run_dir``, or None if there is none."""
     w, m = run_dir / STATE_WEIGHTS, run_dir / STATE_META
     if not (w.exists() and m.exists()):
-        return 0
-    tensors = load_file(str(w))
-    meta = json.loads(m.read_text())
+        return None
+    return load_file(str(w)), json.loads(m.read_text())
+
+
+def load_run_state(run_dir: Path, algo: Algorithm) -> int:
+    """Restore model and optimisers from ``run_dir``; return the step to continue from (0 if none)."""
+    state = read_run_state(run_dir)
+    return 0 if state is None else apply_run_state(algo, *state)
+
+
+def apply_run_state(algo: Algorithm, tensors: dict, meta: dict) -> int:
+    """Load (tensors, meta) of ``read_run_state`` into model and optimisers; return its step."""
     device = next(algo.model.parameters()).device
     model_sd = {k[len("model."):]: v for k, v in tensors.items() if k.startswith("model.")}
     algo.model.load_state_dict(model_sd, strict=True)
@@ -149,6 +162,12 @@ class Trainer:
     ``callbacks`` are called as ``cb(step, logs)`` after every step; a progress bar, a live
     plot or a test probe hook in there without touching the loop. ``lr``, when given, replaces
     every optimiser's learning rate, also after a resume (whose run state keeps its own).
+
+    Under torchrun (N processes, ``gan_core.distributed``) ``config.batch_size`` stays the
+    global batch: rank r trains on the r-th of N slices of the same batch, the gradients are
+    averaged over the ranks, and the logs are the ranks' mean. Rank 0 alone reads and writes
+    the run state (and sends it to the others), the history and the progress bar; callbacks
+    run on every rank.
     """
 
     def __init__(self, algo: Algorithm, data: Sequence[torch.Tensor], config: TrainConfig,
@@ -173,59 +192,104 @@ class Trainer:
 
     def fit(self) -> dict:
         cfg = self.config
-        self.step = load_run_state(self.run_dir, self.algo)
+        world = distributed.world()
+        if cfg.batch_size % world.size:
+            raise ValueError(f"the batch size {cfg.batch_size} is the global batch, shared by {world.size} "
+                             f"processes: make it a multiple of {world.size}")
+        averager = None
+        if world.size > 1:  # every rank starts from rank 0's run state, then averages its gradients
+            averager = distributed.GradientAverager(
+                p for opt in self.algo.optimizers.values() for g in opt.param_groups for p in g["params"])
+        try:
+            self.step = self._load(world)
+            return self._loop(world)
+        finally:
+            if averager is not None:
+                averager.remove()
+
+    def _load(self, world: distributed.World) -> int:
+        """The step to continue from; rank 0 alone reads the run state and sends it to the others."""
+        if world.size == 1:
+            return load_run_state(self.run_dir, self.algo)
+        state = distributed.broadcast_object(read_run_state(self.run_dir) if world.main else None)
+        if state is None:  # a fresh run: the same initial weights on every rank
+            distributed.broadcast_(self.algo.model.state_dict().values())
+            return 0
+        return apply_run_state(self.algo, *state)
+
+    def _loop(self, world: distributed.World) -> dict:
+        cfg = self.config
         if self.step >= cfg.steps:
             return {"step": self.step, "resumed": True}
         resumed_from = self.step
-        if resumed_from and self.progress:
+        writes = world.main  # run state, history and the progress bar: rank 0 only
+        if resumed_from and self.progress and writes:
             print(f"resuming from step {resumed_from} (run state in {self.run_dir})", flush=True)
         if self.lr is not None:  # e.g. the lower learning rate of a final phase, on a resumed run
             for opt in self.algo.optimizers.values():
                 for group in opt.param_groups:
                     group["lr"] = self.lr
-        self.run_dir.mkdir(parents=True, exist_ok=True)
+        if writes:
+            self.run_dir.mkdir(parents=True, exist_ok=True)
         n = self.data[0].shape[0]
 
         pbar = None
-        if self.progress:
+        if self.progress and writes:
             from tqdm.auto import tqdm
             pbar = tqdm(total=cfg.steps, initial=self.step, desc=self.run_dir.name, dynamic_ncols=True)
 
+        # a signal sets the flag; under several processes they agree on it after every step, so
+        # all of them stop after the same step (Ctrl-C too: an interrupt inside a collective hangs)
         stop = {"flag": False}
-        previous = signal.getsignal(signal.SIGTERM)
-        if hasattr(signal, "SIGTERM") and _in_main_thread():
-            signal.signal(signal.SIGTERM, lambda *_: stop.__setitem__("flag", True))
+        handled = [signal.SIGTERM] + ([signal.SIGINT] if world.size > 1 else [])
+        previous = {sig: signal.getsignal(sig) for sig in handled}
+        if _in_main_thread():
+            for sig in handled:
+                signal.signal(sig, lambda *_: stop.__setitem__("flag", True))
         logs: dict = {}
+        stopped = False
+        hist = open(self.run_dir / HISTORY, "a") if writes else None
         try:
-            with open(self.run_dir / HISTORY, "a") as hist:
-                while self.step < cfg.steps and not stop["flag"]:
-                    idx = batch_indices(n, cfg.batch_size, cfg.seed, self.step)
-                    batch = [t[idx] for t in self.data]
-                    self.algo.model.train()
-                    logs = self.algo.train_step(batch, step_generator(cfg.seed, self.step))
-                    self._guard(self.step, logs)
-                    self.step += 1
-                    for cb in self.callbacks:
-                        cb(self.step, logs)
-                    if self.step % cfg.log_every == 0:
-                        hist.write(json.dumps({"step": self.step, **logs}) + "\n")
-                        hist.flush()
-                    if pbar is not None:
-                        pbar.update(1)
-                        if self.step % 10 == 0:
-                            pbar.set_postfix({k: f"{v:.3f}" for k, v in list(logs.items())[:4]})
-                    if self.step % cfg.checkpoint_every == 0:
-                        save_run_state(self.run_dir, self.algo, self.step, cfg)
+            while self.step < cfg.steps and not stopped:
+                idx = batch_indices(n, cfg.batch_size, cfg.seed, self.step)
+                if world.size > 1:  # rank r takes the r-th slice of the global batch
+                    idx = idx.tensor_split(world.size)[world.rank]
+                batch = [t[idx] for t in self.data]
+                self.algo.model.train()
+                logs = self.algo.train_step(batch, step_generator(cfg.seed, self.step))
+                if world.size > 1:  # the global batch's figures, and a stop asked anywhere
+                    values, stopped = distributed.mean_floats(list(logs.values()), stop["flag"])
+                    logs = dict(zip(logs, values))
+                self._guard(self.step, logs)
+                self.step += 1
+                for cb in self.callbacks:
+                    cb(self.step, logs)
+                if hist is not None and self.step % cfg.log_every == 0:
+                    hist.write(json.dumps({"step": self.step, **logs}) + "\n")
+                    hist.flush()
+                if pbar is not None:
+                    pbar.update(1)
+                    if self.step % 10 == 0:
+                        pbar.set_postfix({k: f"{v:.3f}" for k, v in list(logs.items())[:4]})
+                if writes and self.step % cfg.checkpoint_every == 0:
+                    save_run_state(self.run_dir, self.algo, self.step, cfg)
+                if world.size == 1:
+                    stopped = stop["flag"]
         except KeyboardInterrupt:
-            stop["flag"] = True
+            stopped = True
         finally:
+            if hist is not None:
+                hist.close()
             if pbar is not None:
                 pbar.close()
             if _in_main_thread():
-                signal.signal(signal.SIGTERM, previous)
-        if stop["flag"] or self.step == cfg.steps:
+                for sig, handler in previous.items():
+                    signal.signal(sig, handler)
+        if writes and (stopped or self.step == cfg.steps):
             save_run_state(self.run_dir, self.algo, self.step, cfg)
-        if stop["flag"]:
+        if world.size > 1:  # when fit returns, the run state is on disk
+            torch.distributed.barrier()
+        if stopped:
             raise KeyboardInterrupt(f"stopped at step {self.step}; run state saved in {self.run_dir}")
         return {"step": self.step, "resumed_from": resumed_from, "last_logs": logs}
 

@@ -28,6 +28,7 @@ import torch.nn.functional as F
 from huggingface_hub import PyTorchModelHubMixin
 from torch import nn
 
+from .. import distributed
 from ..losses import discriminator_loss, generator_loss_nonsaturating
 from .pix2pix import PatchDiscriminator, init_weights
 
@@ -167,7 +168,7 @@ class CycleGANTraining:
         }
 
     def _domain(self, x: torch.Tensor, gen: torch.Generator) -> torch.Tensor:
-        flip = (torch.rand(x.shape[0], generator=gen) < 0.5).view(-1, 1, 1, 1)
+        flip = (distributed.draw(lambda n: torch.rand(n, generator=gen), x.shape[0]) < 0.5).view(-1, 1, 1, 1)
         x = torch.where(flip, x.flip(-1), x)                       # random horizontal flips
         return self.runtime.tensor(x.float().div(127.5).sub(1))    # uint8 -> [-1, 1]
 
