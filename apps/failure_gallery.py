@@ -160,7 +160,7 @@ def make_handlers(*, live: Callable, dirac: Callable, samples: Callable, record:
                 continue
             recs = update["records"]
             grads = pd.DataFrame(
-                [{"iteration": r["iteration"], "log10 ‖∇G‖": math.log10(max(r[k], 1e-12)), "loss": label}
+                [{"iteration": r["iteration"], "log10_grad_norm": math.log10(max(r[k], 1e-12)), "loss": label}
                  for r in recs for k, label in (("grad_saturating", "saturating log(1 − D(G(z)))"),
                                                 ("grad_nonsaturating", "non-saturating −log D(G(z))"))])
             acc = pd.DataFrame([{"iteration": r["iteration"], "value": r[k], "series": label} for r in recs
@@ -224,7 +224,7 @@ def make_handlers(*, live: Callable, dirac: Callable, samples: Callable, record:
         lr = inputs.number(lr, "learning rate", 0.001, 1.0)
         steps = inputs.integer(steps, "steps", 10, 2000)
         r = dirac(steps=steps, lr=lr)
-        df = pd.DataFrame([{"θ (G)": th, "ψ (D)": ps, "update": mode}
+        df = pd.DataFrame([{"theta": th, "psi": ps, "update": mode}
                            for mode in ("simultaneous", "alternating") for th, ps in r[mode]])
         return df, (f"Start at distance {r['start_distance']:.2f} from the equilibrium (0, 0). After {steps} steps "
                     f"of size {lr:g}: simultaneous **{r['simultaneous_final_distance']:.2f}** (spirals out), "
@@ -239,7 +239,7 @@ def make_handlers(*, live: Callable, dirac: Callable, samples: Callable, record:
         for label, x in (("real", real), ("generated", fake)):
             c = count(x)
             hist = np.bincount(np.minimum(c["count"], 5), minlength=6) / len(c["count"])
-            df_rows += [{"objects": k, "share": float(v), "set": label} for k, v in zip(COUNTS_SHOWN, hist)]
+            df_rows += [{"objects": f"{k} ({label})", "share": float(v), "set": label} for k, v in zip(COUNTS_SHOWN, hist)]
             if label == "generated":
                 verdict = c
         labels, colours = [], []
@@ -292,7 +292,7 @@ def make_handlers(*, live: Callable, dirac: Callable, samples: Callable, record:
         p_fake = judge_probabilities(fake)
         f = structure(fake, p_fake)
         real = real_structure()
-        df = pd.DataFrame([{"class": c, "symmetry": v, "items": label} for label, fig in (("real (test)", real),
+        df = pd.DataFrame([{"class": f"{c} ({label})", "symmetry": v, "items": label} for label, fig in (("real", real),
                            ("generated", f)) for c, v in fig.get("symmetry_median", {}).items()])
         order = least_confident(p_fake, 16)
         conf = p_fake.max(1).values
@@ -351,9 +351,11 @@ def create_demo(*, far_examples: dict, memorisation_metrics: dict, **fns) -> gr.
                     go_rec = gr.Button("Show the recorded Fashion-MNIST run")
                 status1 = gr.Markdown(elem_id="gallery-strong-d-status")
                 with gr.Row():
-                    grads = gr.LinePlot(x="iteration", y="log10 ‖∇G‖", color="loss", label="G's gradient norm, same D")
+                    grads = gr.LinePlot(x="iteration", y="log10_grad_norm", color="loss", elem_id="gallery-strong-d-grads",
+                                        label="log10 of G's gradient norm, same batch, same D")
                     acc = gr.LinePlot(x="iteration", y="value", color="series", label="D's accuracy and D(G(z))")
-                frame1 = gr.Image(type="pil", format="png", label="the 2-D game at the end", interactive=False)
+                frame1 = gr.Image(type="pil", format="png", label="the 2-D game at the end", interactive=False,
+                                  elem_id="gallery-strong-d-frame")
                 weak_frame = gr.Image(type="pil", format="png", label="D too weak beside a balanced D", interactive=False)
                 weak_table = gr.Markdown()
                 with gr.Row():
@@ -382,7 +384,7 @@ def create_demo(*, far_examples: dict, memorisation_metrics: dict, **fns) -> gr.
                     lr = gr.Slider(0.01, 0.5, 0.1, step=0.01, label="Dirac GAN: step size")
                     steps = gr.Slider(10, 2000, 400, step=10, label="steps")
                     go_dirac = gr.Button("Run the Dirac GAN")
-                dirac_plot = gr.ScatterPlot(x="θ (G)", y="ψ (D)", color="update", label="(θ, ψ) over the steps")
+                dirac_plot = gr.ScatterPlot(x="theta", y="psi", color="update", label="(θ of G, ψ of D) over the steps")
                 dirac_text = gr.Markdown()
                 md(TEXT["instability_why"])
                 go_col.click(h["collapse_recorded"], None, [col_plot, col_table], api_name="gallery_collapse_run")
@@ -393,7 +395,8 @@ def create_demo(*, far_examples: dict, memorisation_metrics: dict, **fns) -> gr.
                 with gr.Row():
                     seed3 = gr.Number(0, precision=0, label="seed", minimum=0, maximum=MAX_SEED)
                     go_count = gr.Button("Sample and count", variant="primary")
-                hist = gr.BarPlot(x="objects", y="share", color="set", label="objects per canvas: real vs generated")
+                hist = gr.BarPlot(x="objects", y="share", color="set", label="objects per canvas: real vs generated",
+                                  x_label_angle=-30)
                 count_pic = gr.Image(type="pil", format="png", label="generated canvases, as the counter sees them",
                                      interactive=False)
                 count_text, count_shipped = gr.Markdown(), gr.Markdown()
@@ -417,7 +420,7 @@ def create_demo(*, far_examples: dict, memorisation_metrics: dict, **fns) -> gr.
                     seed5 = gr.Number(0, precision=0, label="seed", minimum=0, maximum=MAX_SEED)
                     go_struct = gr.Button("Sample and measure", variant="primary")
                 sym = gr.BarPlot(x="class", y="symmetry", color="items", label="median left/right symmetry per class",
-                                 x_label_angle=-30)
+                                 x_label_angle=-45)
                 struct_pic = gr.Image(type="pil", format="png", label="the judge's least sure samples", interactive=False)
                 struct_text = gr.Markdown()
                 md(TEXT["structure_why"])

@@ -93,12 +93,19 @@ class CanvasGANTraining:
     """Goodfellow et al. 2014, Algorithm 1, with the non-saturating G loss; Adam(2e-4, 0.5) as DCGAN.
 
     An *algorithm* for ``gan_core.trainer.Trainer``: the batch is uint8 canvases ``(B, 64, 64)``.
+
+    ``instance_noise`` > 0 adds N(0, sigma^2) to every picture D sees, real or generated (Sonderby et al.
+    2016, https://arxiv.org/abs/1610.04490; Arjovsky & Bottou 2017), an attempt against D winning
+    outright on the counting canvases (D(G(z)) ~ 0 for 4,000 steps on a GPU); at sigma 0.1 and 0.3 it
+    did not stop D winning in 300-step CPU probes (BENCHMARKS.md), so the default is off.
     """
 
-    def __init__(self, model: CanvasGAN, runtime, *, lr_d: float = 2e-4, lr_g: float = 2e-4):
+    def __init__(self, model: CanvasGAN, runtime, *, lr_d: float = 2e-4, lr_g: float = 2e-4,
+                 instance_noise: float = 0.0):
         from ..gan.common import adam_pair
         self.model = runtime.prepare(model)
         self.runtime = runtime
+        self.instance_noise = instance_noise
         self.optimizers = adam_pair(self.model.discriminator.parameters(), self.model.generator.parameters(),
                                     lr_d, lr_g)
 
@@ -108,17 +115,18 @@ class CanvasGANTraining:
         G, D, rt = self.model.generator, self.model.discriminator, self.runtime
         real = rt.tensor(batch[0].float().div(127.5).sub(1).unsqueeze(1))  # (B, 64, 64) u8 -> (B, 1, 64, 64) in [-1, 1]
         z = rt.tensor(self.model.prior(real.shape[0], gen))
+        noise = lambda x: x + self.instance_noise * rt.tensor(torch.randn(x.shape, generator=gen))  # noqa: E731
 
         # (1) Fix G, update D: maximize log D(x) + log(1 - D(G(z)))
         with rt.autocast():
             fake = G(z)
-            d_real, d_fake = D(real), D(fake.detach())
+            d_real, d_fake = D(noise(real)), D(noise(fake.detach()))
             loss_d = discriminator_loss(d_real, d_fake)
         update(self.optimizers["D"], loss_d)
 
         # (2) Fix D, update G: maximize log D(G(z)) (the non-saturating form)
         with frozen(D), rt.autocast():
-            loss_g = generator_loss_nonsaturating(D(fake))
+            loss_g = generator_loss_nonsaturating(D(noise(fake)))
         update(self.optimizers["G"], loss_g)
         return {"loss_D": loss_d.item(), "loss_G": loss_g.item(),
                 "D(x)": torch.sigmoid(d_real.float()).mean().item(),

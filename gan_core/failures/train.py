@@ -45,7 +45,8 @@ def build_canvas(args, runtime):
     from .model import CanvasGAN, CanvasGANTraining
     n = 256 if args.dry_run else args.items
     images = synthetic(args.model, n, args.data_seed)
-    algo = CanvasGANTraining(CanvasGAN(nz=args.nz, ngf=args.ngf, ndf=args.ndf), runtime, lr_d=args.lr_d, lr_g=args.lr_g)
+    algo = CanvasGANTraining(CanvasGAN(nz=args.nz, ngf=args.ngf, ndf=args.ndf), runtime, lr_d=args.lr_d, lr_g=args.lr_g,
+                             instance_noise=args.instance_noise)
     what = {"counting": "1-3 white discs and squares, never touching, on a black 64x64 canvas "
                         "(gan_core.failures.counting)",
             "perspective": "shaded boxes under random yaw and pitch through a pinhole camera, 64x64 "
@@ -55,6 +56,8 @@ def build_canvas(args, runtime):
 
 def add_canvas_args(p):
     p.add_argument("--items", type=int, default=ITEMS, help="pictures in the synthetic training set")
+    p.add_argument("--instance-noise", type=float, default=0.0,
+                   help="sigma of the Gaussian noise added to every picture D sees (0: none)")
     p.add_argument("--data-seed", type=int, default=0)
     p.add_argument("--nz", type=int, default=64)
     p.add_argument("--ngf", type=int, default=32)
