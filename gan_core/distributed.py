@@ -8,7 +8,9 @@ the process group from there: gloo on the CPU, nccl on GPUs with each process on
 ``LOCAL_RANK``. The trainer then does what ``torch.nn.parallel.DistributedDataParallel`` does
 (Li et al. 2020, "PyTorch Distributed", https://arxiv.org/abs/2006.15704): the same weights on
 every rank, a different slice of the batch on each, and every gradient averaged over the ranks
-at the end of each backward pass, before anything (clipping, the optimiser) reads it.
+at the end of each backward pass, before anything (clipping, the optimiser) reads it. The batch
+size stays the global batch (``--batch-size 256`` on 4 processes: 64 items each), so a command
+trains on the same batches, at the same learning rate, on any number of processes.
 
 Why not the ``DistributedDataParallel`` wrapper itself: DDP starts its gradient bookkeeping in
 the wrapper's ``forward``, so only gradients of a forward pass made *through the wrapper* are

@@ -17,6 +17,8 @@ to ``checkpoints/<name>/`` (config.json + model.safetensors + model card).
     python -m gan_core.train ddpm --export-every 1000     # denoising diffusion (diffusers U-Net)
     python -m gan_core.train counting                     # the Failure gallery's GANs: also perspective, imbalance, collapse
     python -m gan_core.train nextframe-mse                # next-frame U-Net; also nextframe-gdl, nextframe-adv
+    torchrun --nproc_per_node=4 -m gan_core.train dcgan   # data-parallel on 4 GPUs (README, 'Training on
+                                                          # several GPUs or machines'); --batch-size is global
 """
 from __future__ import annotations
 
@@ -30,7 +32,7 @@ from pathlib import Path
 
 import torch
 
-from . import checkpoints, settings
+from . import checkpoints, distributed, settings
 from .diffusion.train import COMMANDS as DIFFUSION_COMMANDS
 from .failures.train import COMMANDS as FAILURE_COMMANDS
 from .fmnist import MissingDataError
@@ -93,24 +95,47 @@ def parse_args(argv=None):
 
 def main(argv=None) -> int:
     args = parse_args(argv)
+    world = distributed.init(args.device)  # rank 0 of 1 unless started by torchrun
+    try:
+        return _main(args, argv, world)
+    finally:
+        if world.size > 1:
+            torch.distributed.destroy_process_group()
+
+
+def _main(args, argv, world: distributed.World) -> int:
     _, build, _, _ = MODELS[args.model]
+    if args.batch_size % world.size:
+        print(f"error: --batch-size {args.batch_size} is the global batch, shared by the {world.size} processes: "
+              f"make it a multiple of {world.size}", file=sys.stderr)
+        return 2
     torch.manual_seed(args.seed)
-    runtime = get_runtime(fp32=args.fp32 or None, device=args.device)
+    runtime = get_runtime(fp32=args.fp32 or None, device=args.device or distributed.default_device())
     if args.dry_run:
         args.steps, args.checkpoint_every = min(args.steps, 4), 2
     run_dir = args.run_dir or (settings.REPO_ROOT / "runs" / (args.name + ("-dry-run" if args.dry_run else "")))
-    if args.fresh or args.dry_run:
+    if (args.fresh or args.dry_run) and world.main:
         shutil.rmtree(run_dir, ignore_errors=True)
     try:
-        algo, data, data_desc = build(args, runtime)
+        # rank 0 builds first (it may download or cache the data), then the others read it
+        if world.size > 1 and not world.main:
+            torch.distributed.barrier()
+        try:
+            algo, data, data_desc = build(args, runtime)
+        finally:
+            if world.size > 1 and world.main:
+                torch.distributed.barrier()
     except MissingDataError as err:
         print(f"error: {err}", file=sys.stderr)
         return 2
     config = TrainConfig(steps=args.steps, batch_size=args.batch_size, seed=args.seed,
                          checkpoint_every=args.checkpoint_every,
                          extra={k: v for k, v in vars(args).items() if isinstance(v, (int, float, str, bool))})
-    print(f"training {args.name} on {runtime.describe()} for {args.steps} steps (run state: {run_dir})")
+    if world.main:
+        where = runtime.describe() + (f", {world.size} processes" if world.size > 1 else "")
+        print(f"training {args.name} on {where} for {args.steps} steps (run state: {run_dir})")
     t0 = time.time()
+    launcher = f"torchrun ({world.size} processes)" if world.size > 1 else "python"
     export_model = getattr(algo, "export_model", algo.model)  # e.g. SRGAN exports its generator only
 
     def export(step: int) -> Path:
@@ -121,11 +146,13 @@ def main(argv=None) -> int:
             "seed": args.seed,
             "hardware": _hardware(runtime),
             "wall_time_this_session_s": round(time.time() - t0),
-            "command": "python -m gan_core.train " + " ".join(sys.argv[1:] if argv is None else argv),
+            "command": launcher + " -m gan_core.train " + " ".join(sys.argv[1:] if argv is None else argv),
             "torch": torch.__version__,
             "date": time.strftime("%Y-%m-%d"),
             **getattr(algo, "card_info", {}),
         }
+        if world.size > 1:  # batch_size above is the global batch, shared by these processes
+            training["processes"] = world.size
         # the rate the optimisers hold now: a resumed run keeps its own, and --set-lr changes it
         rates = sorted({g["lr"] for opt in algo.optimizers.values() for g in opt.param_groups})
         training["lr_at_export"] = rates[0] if len(rates) == 1 else rates
@@ -134,17 +161,21 @@ def main(argv=None) -> int:
         return path
 
     callbacks = []
-    if args.export_every and not (args.dry_run or args.no_export):
+    if args.export_every and not (args.dry_run or args.no_export) and world.main:
         callbacks.append(lambda step, logs: export(step) if step % args.export_every == 0 else None)
     try:
         result = Trainer(algo, data, config, run_dir, callbacks=callbacks, lr=args.set_lr).fit()
-    except TrainingDivergedError as err:
-        print(f"error: {err}", file=sys.stderr)
+    except TrainingDivergedError as err:  # every rank sees the same (averaged) logs: all stop here
+        if world.main:
+            print(f"error: {err}", file=sys.stderr)
         return 3
     except KeyboardInterrupt as err:
-        print(f"\ninterrupted: {err}. Run the same command again to resume.", file=sys.stderr)
+        if world.main:
+            print(f"\ninterrupted: {err}. Run the same command again to resume.", file=sys.stderr)
         return 130
     elapsed = time.time() - t0
+    if not world.main:  # rank 0 alone reports and exports
+        return 0
     print(f"done: step {result['step']} in {elapsed:.0f} s; last: {result.get('last_logs')}")
     if args.dry_run or args.no_export:
         return 0

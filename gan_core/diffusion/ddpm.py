@@ -25,6 +25,8 @@ from pathlib import Path
 import torch
 from torch import nn
 
+from .. import distributed
+
 IMAGE_SIZE = 28
 SAMPLERS = ("ddim", "ddpm")
 
@@ -190,8 +192,10 @@ class DDPMTraining:
     def train_step(self, batch, gen):
         rt, scheduler = self.runtime, self.export_model.scheduler
         x0 = rt.tensor(batch[0].float().div(127.5).sub(1).unsqueeze(1))  # (B, 28, 28) u8 -> (B, 1, 28, 28) in [-1, 1]
-        t = torch.randint(0, scheduler.config.num_train_timesteps, (x0.shape[0],), generator=gen)
-        eps = torch.randn(x0.shape, generator=gen)
+        # this rank's rows of the global batch's timesteps and noise
+        t = distributed.draw(lambda n: torch.randint(0, scheduler.config.num_train_timesteps, (n,), generator=gen),
+                             x0.shape[0])
+        eps = distributed.draw(lambda n: torch.randn((n, *x0.shape[1:]), generator=gen), x0.shape[0])
         x_t = scheduler.add_noise(x0, rt.tensor(eps), t.to(x0.device))  # forward process q(x_t | x_0)
         with rt.autocast():
             pred = self.net(x_t, t.to(x0.device)).sample

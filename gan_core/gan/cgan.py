@@ -17,6 +17,7 @@ import torch
 from huggingface_hub import PyTorchModelHubMixin
 from torch import nn
 
+from .. import distributed
 from ..prior import standard_normal
 from .common import NUM_CLASSES, adam_pair, frozen, label_tensor, net_to_items, one_hot, real_images, update
 from .dcgan import Discriminator, Generator, dcgan_init
@@ -81,7 +82,8 @@ class CGANTraining:
     def inputs(self, batch, gen):
         """(real images ``(B, 1, 32, 32)``, their labels ``(B,)``, z ``(B, nz)``) on the device."""
         real = real_images(batch[0], self.runtime)
-        return real, batch[1].to(self.runtime.device), self.runtime.tensor(self.model.prior(real.shape[0], gen))
+        z = distributed.draw(lambda n: self.model.prior(n, gen), real.shape[0])  # this rank's rows
+        return real, batch[1].to(self.runtime.device), self.runtime.tensor(z)
 
     def train_step(self, batch, gen):
         from ..losses import discriminator_loss, generator_loss_nonsaturating, minimax_value

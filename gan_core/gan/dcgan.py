@@ -15,6 +15,7 @@ import torch
 from huggingface_hub import PyTorchModelHubMixin
 from torch import nn
 
+from .. import distributed
 from ..prior import standard_normal
 
 
@@ -146,7 +147,7 @@ class DCGANTraining:
         G, D, rt = self.model.generator, self.model.discriminator, self.runtime
         real = rt.tensor(batch[0].float().div(127.5).sub(1).unsqueeze(1))  # (B, 28, 28) u8 -> (B, 1, 28, 28) in [-1, 1]
         real = torch.nn.functional.pad(real, (2, 2, 2, 2), value=-1.0)     # -> (B, 1, 32, 32), background stays black
-        z = rt.tensor(self.model.sample_z(real.shape[0], gen))
+        z = rt.tensor(distributed.draw(lambda n: self.model.sample_z(n, gen), real.shape[0]))  # this rank's rows
 
         # (1) Fix G, update D: maximize log D(x) + log(1 - D(G(z)))
         #     (fake.detach(): no gradient reaches G in this step)

@@ -19,6 +19,7 @@ import torch
 from huggingface_hub import PyTorchModelHubMixin
 from torch import nn
 
+from .. import distributed
 from ..prior import standard_normal
 from .common import NUM_CLASSES, adam_pair, frozen, items_to_net, net_to_items, one_hot, real_images, update
 from .dcgan import Discriminator, Generator, dcgan_init
@@ -106,7 +107,7 @@ class InfoGANTraining:
         from ..losses import discriminator_loss, generator_loss_nonsaturating, info_loss, minimax_value
         m, rt = self.model, self.runtime
         real = real_images(batch[0], rt)
-        latent = m.prior(real.shape[0], gen)
+        latent = distributed.draw(lambda n: m.prior(n, gen), real.shape[0])  # this rank's rows
         cat = latent[:, m.nz:m.nz + NUM_CLASSES].argmax(1).to(rt.device)
         cont = latent[:, m.nz + NUM_CLASSES:].to(rt.device)
         latent = rt.tensor(latent)
