@@ -180,5 +180,5 @@ def far_table() -> list[dict]:
         for name, make in inputs.items():
             r = measure(model, make())
             rows.append({"model": MODELS[model], "input": name, "value": r["value"], "in_distribution": ref,
-                         "unit": UNITS[model], "output": r["output"]})
+                         "unit": UNITS[model], "judge": r.get("judge"), "output": r["output"]})
     return rows
