@@ -21,6 +21,7 @@ import torch.nn.functional as F
 from huggingface_hub import PyTorchModelHubMixin
 from torch import nn
 
+from .. import distributed
 from ..prior import standard_normal
 
 
@@ -70,8 +71,12 @@ def elbo(logits: torch.Tensor, x: torch.Tensor, mu: torch.Tensor, logvar: torch.
 
 
 def reparameterize(mu: torch.Tensor, logvar: torch.Tensor, generator: torch.Generator | None = None) -> torch.Tensor:
-    """z = μ + σ·ε with ε ~ N(0, I) drawn on the CPU from ``generator`` (reproducible anywhere)."""
-    eps = torch.randn(mu.shape, generator=generator).to(mu.device, mu.dtype)
+    """z = μ + σ·ε with ε ~ N(0, I) drawn on the CPU from ``generator`` (reproducible anywhere).
+
+    Under torchrun, ε is this rank's rows of the global batch's ε (``distributed.draw``).
+    """
+    eps = distributed.draw(lambda n: torch.randn((n, *mu.shape[1:]), generator=generator), mu.shape[0])
+    eps = eps.to(mu.device, mu.dtype)
     return mu + (0.5 * logvar).exp() * eps
 
 
