@@ -116,34 +116,6 @@ def test_a_stopped_two_rank_run_resumes_on_one_process(tmp_path):
     assert history == [1, 2, 3, 4, 5]
 
 
-def _cli_worker(rank: int, world: int, tmp: str, port: int) -> None:
-    """``python -m gan_core.train`` as torchrun starts it: the process group comes from the environment."""
-    import contextlib
-    import io
-
-    from gan_core import train
-    torch.set_num_threads(1)
-    os.environ.update(RANK=str(rank), LOCAL_RANK=str(rank), WORLD_SIZE=str(world), MASTER_ADDR="127.0.0.1",
-                      MASTER_PORT=str(port))
-    out, err = io.StringIO(), io.StringIO()
-    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
-        rc = train.main(["vae2d", "--dry-run", "--fp32", "--batch-size", "8", "--run-dir", f"{tmp}/cli"])
-    Path(tmp, f"cli-rank{rank}.json").write_text(json.dumps({"rc": rc, "out": out.getvalue(), "err": err.getvalue()}))
-
-
-def test_the_training_cli_under_torchrun_variables(tmp_path):
-    import socket
-    with socket.socket() as sock:  # a free port for the rendezvous
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
-    mp.start_processes(_cli_worker, args=(2, str(tmp_path), port), nprocs=2, join=True, start_method="fork")
-    rank0, rank1 = (json.loads((tmp_path / f"cli-rank{r}.json").read_text()) for r in (0, 1))
-    assert rank0["rc"] == rank1["rc"] == 0
-    assert "2 processes for 4 steps" in rank0["out"] and "done: step 4" in rank0["out"]
-    assert rank1["out"] == "" and "it/s" not in rank1["err"]       # one report, one progress bar
-    assert not dist.is_initialized()
-
-
 def test_draw_is_the_identity_in_one_process():
     g1, g2 = torch.Generator().manual_seed(3), torch.Generator().manual_seed(3)
     assert distributed.world().size == 1
