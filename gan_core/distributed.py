@@ -130,6 +130,17 @@ def mean_floats(values: list[float], flag: bool) -> tuple[list[float], bool]:
     return [v / w.size for v in out[:-1]], out[-1] > 0
 
 
+def check_same_weights(params, step: int) -> None:
+    """Raise if the ranks' ``params`` differ: something moved them outside the averaged gradients."""
+    total = sum(p.detach().double().sum() for p in params)
+    t = _comm_tensor(torch.stack([total, -total]).reshape(2))
+    dist.all_reduce(t, op=dist.ReduceOp.MAX)
+    high, low = t[0].item(), -t[1].item()
+    if high != low:
+        raise RuntimeError(f"the weights of the {world().size} processes differ after step {step} "
+                           f"(sums {low!r} .. {high!r}): a parameter changed outside its averaged gradient")
+
+
 class GradientAverager:
     """Averages the gradients of ``params`` over the ranks at the end of every backward pass.
 

@@ -217,6 +217,12 @@ class Trainer:
             return 0
         return apply_run_state(self.algo, *state)
 
+    def _save(self, world: distributed.World) -> None:
+        if world.size > 1:  # what rank 0 saves is every rank's model
+            distributed.check_same_weights(self.algo.model.parameters(), self.step)
+        if world.main:
+            save_run_state(self.run_dir, self.algo, self.step, self.config)
+
     def _loop(self, world: distributed.World) -> dict:
         cfg = self.config
         if self.step >= cfg.steps:
@@ -271,8 +277,8 @@ class Trainer:
                     pbar.update(1)
                     if self.step % 10 == 0:
                         pbar.set_postfix({k: f"{v:.3f}" for k, v in list(logs.items())[:4]})
-                if writes and self.step % cfg.checkpoint_every == 0:
-                    save_run_state(self.run_dir, self.algo, self.step, cfg)
+                if self.step % cfg.checkpoint_every == 0:
+                    self._save(world)
                 if world.size == 1:
                     stopped = stop["flag"]
         except KeyboardInterrupt:
@@ -285,8 +291,8 @@ class Trainer:
             if _in_main_thread():
                 for sig, handler in previous.items():
                     signal.signal(sig, handler)
-        if writes and (stopped or self.step == cfg.steps):
-            save_run_state(self.run_dir, self.algo, self.step, cfg)
+        if stopped or self.step == cfg.steps:
+            self._save(world)
         if world.size > 1:  # when fit returns, the run state is on disk
             torch.distributed.barrier()
         if stopped:

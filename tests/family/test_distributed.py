@@ -60,6 +60,14 @@ def _worker(rank: int, world: int, tmp: str, job: str) -> None:
             trainer.fit()
             save_file({k: v.contiguous() for k, v in trainer.algo.model.state_dict().items()},
                       str(tmp_path / f"step-rank{rank}.safetensors"))
+            # a weight moved on rank 1 alone, outside the gradients: the next save refuses
+            drifted = _trainer(tmp_path / job / f"drift-rank{rank}", steps=2)
+            if rank == 1:
+                drifted.callbacks.append(lambda step, logs: drifted.algo.model.d_a.net[0].weight.data.add_(1e-3))
+            try:
+                drifted.fit()
+            except RuntimeError as err:
+                (tmp_path / f"drift-rank{rank}").write_text(str(err))
         else:  # rank 1 is sent SIGTERM after step 3; the ranks agree on it after step 4 and stop
             def kill_rank1(step, logs):
                 if rank == 1 and step == 3:
@@ -99,6 +107,10 @@ def test_two_ranks_of_half_the_batch_take_the_same_step_as_one_process(tmp_path)
     # rank 0 alone wrote: run state and history in its folder, nothing in rank 1's
     assert {STATE_WEIGHTS, STATE_META, HISTORY} <= {f.name for f in (tmp_path / "step" / "rank0").iterdir()}
     assert not (tmp_path / "step" / "rank1").exists()
+    # and a rank whose weights drift apart is caught at the next save, on both ranks
+    for r in (0, 1):
+        assert "differ after step 2" in (tmp_path / f"drift-rank{r}").read_text()
+    assert not (tmp_path / "step" / "drift-rank0" / STATE_WEIGHTS).exists()
 
 
 def test_a_stopped_two_rank_run_resumes_on_one_process(tmp_path):
@@ -114,6 +126,34 @@ def test_a_stopped_two_rank_run_resumes_on_one_process(tmp_path):
         torch.testing.assert_close(p, straight[k], rtol=0, atol=1e-6, msg=k)
     history = [json.loads(line)["step"] for line in (tmp_path / "stop" / "rank0" / HISTORY).read_text().splitlines()]
     assert history == [1, 2, 3, 4, 5]
+
+
+def _cli_worker(rank: int, world: int, tmp: str, port: int) -> None:
+    """``python -m gan_core.train`` as torchrun starts it: the process group comes from the environment."""
+    import contextlib
+    import io
+
+    from gan_core import train
+    torch.set_num_threads(1)
+    os.environ.update(RANK=str(rank), LOCAL_RANK=str(rank), WORLD_SIZE=str(world), MASTER_ADDR="127.0.0.1",
+                      MASTER_PORT=str(port))
+    out, err = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        rc = train.main(["vae2d", "--dry-run", "--fp32", "--batch-size", "8", "--run-dir", f"{tmp}/cli"])
+    Path(tmp, f"cli-rank{rank}.json").write_text(json.dumps({"rc": rc, "out": out.getvalue(), "err": err.getvalue()}))
+
+
+def test_the_training_cli_under_torchrun_variables(tmp_path):
+    import socket
+    with socket.socket() as sock:  # a free port for the rendezvous
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    mp.start_processes(_cli_worker, args=(2, str(tmp_path), port), nprocs=2, join=True, start_method="fork")
+    rank0, rank1 = (json.loads((tmp_path / f"cli-rank{r}.json").read_text()) for r in (0, 1))
+    assert rank0["rc"] == rank1["rc"] == 0
+    assert "2 processes for 4 steps" in rank0["out"] and "done: step 4" in rank0["out"]
+    assert rank1["out"] == "" and "it/s" not in rank1["err"]       # one report, one progress bar
+    assert not dist.is_initialized()
 
 
 def test_draw_is_the_identity_in_one_process():
