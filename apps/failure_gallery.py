@@ -264,28 +264,27 @@ def make_handlers(*, live: Callable, dirac: Callable, samples: Callable, record:
         return pd.DataFrame(df_rows), pic, text, shipped
 
     # 4. perspective
-    def perspective(seed):
+    def perspective(seed, n: int = 6):
         seed = _seed(seed)
-        fake = samples(names["perspective"], 8, seed)[:, 0]                     # (8, 64, 64)
-        real, _ = boxes(8, seed + 1)
+        fake = samples(names["perspective"], n, seed)[:, 0]                     # (n, 64, 64)
+        real, _ = boxes(n, seed + 1)
         real = real.float() / 255
         pictures = torch.cat([real, fake])
         fitted, err = box_fit(pictures)
         rows = torch.stack([pictures, fitted], 1).reshape(-1, 1, 64, 64)       # picture, its fit, ...
         labels = []
-        for i in range(16):
-            labels += [f"{'real' if i < 8 else 'gen'} {err[i]:.2f}", "its box"]
-        threshold = impossible
-        colours = [(255, 90, 90) if float(err[i // 2]) > threshold else (140, 230, 140) for i in range(32)]
+        for i in range(2 * n):
+            labels += [f"{'real' if i < n else 'gen'} {err[i]:.2f}", "its box"]
+        colours = [(255, 90, 90) if float(err[i // 2]) > impossible else (140, 230, 140) for i in range(4 * n)]
         pic = labelled_grid(rows, labels, nrow=8, scale=2, colours=colours)
         figures, _ = record(names["perspective"])
         shipped = figures_table(figures, {
             "real_fit_error_median": "real: fit error (median)", "generated_fit_error_median": "generated: fit error (median)",
             "real_impossible_share": "real: no box fits", "generated_impossible_share": "generated: no box fits",
             "impossible_threshold": "'no box fits' above this error", "generated_n": "generated pictures measured"})
-        text = (f"**Seed {seed}:** 8 real pictures (top rows) and 8 generated ones, each beside the best box found "
-                f"for it. Fit error: real median {np.median(err[:8].numpy()):.3f}, generated median "
-                f"{np.median(err[8:].numpy()):.3f}; red = above {threshold} (no box explains it).")
+        text = (f"**Seed {seed}:** {n} real pictures (first) and {n} generated ones, each beside the best box found "
+                f"for it. Fit error: real median {np.median(err[:n].numpy()):.3f}, generated median "
+                f"{np.median(err[n:].numpy()):.3f}; red = above {impossible} (no box explains it).")
         return pic, text, shipped
 
     # 5. global structure

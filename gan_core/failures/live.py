@@ -54,7 +54,7 @@ def g_gradient_norms(lab: Lab, n: int = 256, seed: int = 7) -> dict:
             "d_accuracy": float(acc), "d_fake": float(torch.sigmoid(out).mean())}
 
 
-def strong_d(iterations: int = 150, every: int = 5, seed: int = 0):
+def strong_d(iterations: int = 120, every: int = 5, seed: int = 0):
     """D too strong; yields progress, then {"records": [...], "frame": PIL image}."""
     lab = Lab(dataclasses.replace(STRONG_D, seed=seed))
     records = []
@@ -94,7 +94,7 @@ def weak_d(iterations: int = 300, seed: int = 0):
     yield {"weak": _summary(weak), "balanced": _summary(balanced), "frame": render.side_by_side(panels)}
 
 
-def cycling(iterations: int = 1000, every: int = 50, seed: int = 0):
+def cycling(iterations: int = 800, every: int = 40, seed: int = 0):
     """The vanilla preset on the ring; yields progress, then {"frames": [PIL], "coverage": (T, 8) list,
     "iterations": [...]} where coverage[t][m] is the share of samples near mode m at frame t."""
     lab = Lab(dataclasses.replace(CYCLING, seed=seed))

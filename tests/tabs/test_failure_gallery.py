@@ -56,7 +56,7 @@ def handlers(calls=None):
         samples=samples, record=lambda name: ({"generated_impossible_count_share": 0.25, "d_accuracy_median": 1.0}, HISTORY),
         count=fake_count, canvases=lambda n, seed: (torch.zeros(n, 64, 64, dtype=torch.uint8), torch.ones(n)),
         boxes=lambda n, seed: (torch.zeros(n, 64, 64, dtype=torch.uint8), {}),
-        box_fit=lambda x: (torch.zeros_like(x), torch.tensor([0.02] * 8 + [0.3] * 8)), generate=generate,
+        box_fit=lambda x: (torch.zeros_like(x), torch.tensor([0.02] * 6 + [0.3] * 6)), generate=generate,
         judge_probabilities=probs, structure=lambda items, p: {"symmetry_median": {"class0": 0.7}, "parts_ok_share": {},
                                                                "unsure_share": 0.1, "symmetry_overall_median": 0.7},
         least_confident=lambda p, k: np.arange(k), class_names=CLASSES,
@@ -106,6 +106,7 @@ def test_counting_perspective_structure_memorisation_and_far():
     assert "| generated: count outside 1-3 | 0.25 |" in shipped and isinstance(pic, Image.Image)
     pic, text, _ = h["perspective"](2)
     assert "real median 0.020, generated median 0.300" in text and pic.width == 8 * 130 + 2
+    assert ("samples", "p-ckpt", 6, 2) in calls
     df, pic, text = h["global_structure"](4)
     assert df.set_index("class")["symmetry"].to_dict() == {"class0 (real)": 0.9, "class0 (generated)": 0.7}
     assert ("generate", "s-ckpt", 500, 4) in calls and "16 generated items" in text
