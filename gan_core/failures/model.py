@@ -40,20 +40,29 @@ class Generator(nn.Module):
 
 
 class Discriminator(nn.Module):
-    """picture ``(B, 1, 64, 64)`` -> logit ``(B,)``."""
+    """picture ``(B, 1, 64, 64)`` -> logit ``(B,)``.
 
-    def __init__(self, ndf: int = 32):
+    ``norm`` "batch": DCGAN's batch norm; "spectral": every convolution spectrally normalised and no
+    batch norm (Miyato et al. 2018, https://arxiv.org/abs/1802.05957), which bounds how sharply D can
+    separate real from generated pictures.
+    """
+
+    def __init__(self, ndf: int = 32, norm: str = "batch"):
         super().__init__()
+        if norm not in ("batch", "spectral"):
+            raise ValueError(f"norm must be 'batch' or 'spectral', got {norm!r}")
+        sn = nn.utils.parametrizations.spectral_norm if norm == "spectral" else (lambda m: m)
 
         def down(c_in, c_out):
-            return [nn.Conv2d(c_in, c_out, 4, 2, 1, bias=False), nn.BatchNorm2d(c_out), nn.LeakyReLU(0.2, True)]
+            bn = [nn.BatchNorm2d(c_out)] if norm == "batch" else []
+            return [sn(nn.Conv2d(c_in, c_out, 4, 2, 1, bias=False)), *bn, nn.LeakyReLU(0.2, True)]
 
         self.net = nn.Sequential(
-            nn.Conv2d(1, ndf, 4, 2, 1, bias=False), nn.LeakyReLU(0.2, True),   # ndf x 32 x 32
+            sn(nn.Conv2d(1, ndf, 4, 2, 1, bias=False)), nn.LeakyReLU(0.2, True),   # ndf x 32 x 32
             *down(ndf, ndf * 2),       # (ndf*2) x 16 x 16
             *down(ndf * 2, ndf * 4),   # (ndf*4) x 8 x 8
             *down(ndf * 4, ndf * 8),   # (ndf*8) x 4 x 4
-            nn.Conv2d(ndf * 8, 1, 4, 1, 0, bias=False),                        # 1 x 1 x 1
+            sn(nn.Conv2d(ndf * 8, 1, 4, 1, 0, bias=False)),                        # 1 x 1 x 1
         )
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
@@ -68,13 +77,14 @@ class CanvasGAN(nn.Module, PyTorchModelHubMixin, library_name="gan-demo-suite",
         nz: length of the latent vector z.
         ngf: generator width (channels of the last hidden layer).
         ndf: discriminator width (channels of the first layer).
+        d_norm: "batch" (DCGAN) or "spectral" (spectral norm, no batch norm in D).
     """
 
-    def __init__(self, nz: int = 64, ngf: int = 32, ndf: int = 32):
+    def __init__(self, nz: int = 64, ngf: int = 32, ndf: int = 32, d_norm: str = "batch"):
         super().__init__()
         self.nz = nz
         self.generator = Generator(nz, ngf)
-        self.discriminator = Discriminator(ndf)
+        self.discriminator = Discriminator(ndf, d_norm)
         self.apply(dcgan_init)
 
     def prior(self, n: int, generator: torch.Generator | None = None) -> torch.Tensor:

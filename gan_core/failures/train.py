@@ -45,7 +45,8 @@ def build_canvas(args, runtime):
     from .model import CanvasGAN, CanvasGANTraining
     n = 256 if args.dry_run else args.items
     images = synthetic(args.model, n, args.data_seed)
-    algo = CanvasGANTraining(CanvasGAN(nz=args.nz, ngf=args.ngf, ndf=args.ndf), runtime, lr_d=args.lr_d, lr_g=args.lr_g,
+    algo = CanvasGANTraining(CanvasGAN(nz=args.nz, ngf=args.ngf, ndf=args.ndf, d_norm=args.d_norm), runtime,
+                             lr_d=args.lr_d, lr_g=args.lr_g,
                              instance_noise=args.instance_noise)
     what = {"counting": "1-3 white discs and squares, never touching, on a black 64x64 canvas "
                         "(gan_core.failures.counting)",
@@ -64,6 +65,8 @@ def add_canvas_args(p):
     p.add_argument("--ndf", type=int, default=32)
     p.add_argument("--lr-d", type=float, default=2e-4)
     p.add_argument("--lr-g", type=float, default=2e-4)
+    p.add_argument("--d-norm", choices=["batch", "spectral"], default="batch",
+                   help="D's normalisation: DCGAN's batch norm, or spectral norm without batch norm")
 
 
 def build_recorded(args, runtime):

@@ -242,3 +242,20 @@ def test_the_probed_dcgan_logs_both_gradients_and_the_judges_classes():
     # once D wins, the saturating loss's gradient is far below the non-saturating one's
     last = logs[-1]
     assert last["D_accuracy"] > 0.9 and last["grad_G_nonsaturating"] > 10 * last["grad_G_saturating"]
+
+
+def test_the_spectral_discriminator_has_no_batch_norm_and_unit_norm_weights():
+    from gan_core.failures.model import Discriminator
+    torch.manual_seed(0)
+    d = Discriminator(ndf=4, norm="spectral").train()
+    x = torch.randn(2, 1, 64, 64)
+    for _ in range(30):                                                 # power iterations run in train mode
+        d(x)
+    assert not any(isinstance(m, torch.nn.BatchNorm2d) for m in d.modules())
+    convs = [m for m in d.modules() if isinstance(m, torch.nn.Conv2d)]
+    assert len(convs) == 5
+    for conv in convs:
+        sigma = torch.linalg.matrix_norm(conv.weight.detach().reshape(conv.weight.shape[0], -1), ord=2)
+        assert sigma == pytest.approx(1.0, abs=0.05)
+    with pytest.raises(ValueError, match="norm must be"):
+        Discriminator(norm="layer")
