@@ -96,8 +96,6 @@ def mix(files: dict) -> list[tuple[str, tuple]]:
         ("/translate", ("edges → clothing", handle_file(files["item"]), "the target (a real item or colour photo): derive the input")),
         ("/super_resolve", (handle_file(files["photo"]), "simulate")),
         ("/sample_grid", (2, 16)),
-        # what the page does after a super-resolution: the panels, then the heat maps, slider and zoom
-        ("/super_resolve+/sr_extras", ((handle_file(files["photo"]), "simulate"), (48,))),
         ("/arch_class_dial", ("Conditional GAN", 7, 0, 8)),
         ("/lab_step_iteration", tuple(lab[n] for n in training_lab.NAMES)),
         ("/families_side_by_side", (3, 4)),
@@ -136,10 +134,7 @@ def run_load(url: str, users: int, calls: int, files: dict) -> dict:
             endpoint, args = plan[(u + c) % len(plan)]
             t0 = time.perf_counter()
             try:
-                if "+" in endpoint:  # several calls in turn, timed together (one step of the page)
-                    result = [client.predict(*a, api_name=e) for e, a in zip(endpoint.split("+"), args)]
-                else:
-                    result = client.predict(*args, api_name=endpoint)
+                result = client.predict(*args, api_name=endpoint)
                 digests = [hashlib.sha256(Path(p).read_bytes()).hexdigest() for p in outputs_of(result)]
                 error = None
             except Exception as err:  # noqa: BLE001 - every failure is a finding
