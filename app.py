@@ -12,6 +12,8 @@ import argparse
 import functools
 import logging
 import os
+import threading
+import time
 
 import gradio as gr
 
@@ -28,7 +30,7 @@ itself (see each model card under `checkpoints/`). Pick a tab; each explains wha
 def mount_sampling() -> None:
     from apps import sampling
     name, _ = gan_core.GENERATORS["dcgan"]
-    checkpoints.load(name)  # fail early, with a message, if the checkpoint is missing
+    checkpoints.require(name)  # fail early, with a message, if the checkpoint is missing
     try:
         gan_core.judge()
         classify = gan_core.classify
@@ -59,7 +61,7 @@ def mount_super_resolution() -> None:
 def mount_vae() -> None:
     from apps import vae_tab
     for name, _ in gan_core.VAES.values():
-        checkpoints.load(name)  # fail early, with a message, if a checkpoint is missing
+        checkpoints.require(name)  # fail early, with a message, if a checkpoint is missing
     try:
         images, labels = gan_core.fashion_mnist_for_app(train=False)  # the test items drawn on the maps
     except gan_core.MissingDataError as err:
@@ -83,7 +85,7 @@ def mount_image_to_image() -> None:
     notices = []  # load every checkpoint now: a missing one is fetched (online) or reported here
     for name in sorted({c for t in gan_core.TASKS.values() for c in t.checkpoints.values()}):
         try:
-            checkpoints.load(name)
+            checkpoints.require(name)
         except checkpoints.MissingCheckpointError as err:
             notices.append(err)
     tasks = gan_core.available_tasks()
@@ -113,7 +115,7 @@ def mount_architectures() -> None:
     infogan, sgan = arch["infogan"], (arch["sgan"], arch["supervised"])
     names = [*conditional, infogan, *sgan]
     for name in names:
-        checkpoints.load(name)  # fail early, with a message, if a checkpoint is missing
+        checkpoints.require(name)  # fail early, with a message, if a checkpoint is missing
     gan_core.judge()
     architectures.create_demo(
         gan_core.class_grid, gan_core.code_traversal, gan_core.classifier_probabilities, gan_core.judge_probabilities,
@@ -125,7 +127,7 @@ def mount_architectures() -> None:
 def mount_families() -> None:
     from apps import families
     for name, _ in gan_core.FAMILIES.values():
-        checkpoints.load(name)  # fail early, with a message, if a checkpoint is missing
+        checkpoints.require(name)  # fail early, with a message, if a checkpoint is missing
     name = gan_core.FAMILIES["diffusion"][0]
     families.create_demo(gan_core.generate, gan_core.denoising, gan_core.FAMILIES,
                          checkpoints.read_json(name, "metrics.json"))
@@ -134,7 +136,7 @@ def mount_families() -> None:
 def mount_next_frame() -> None:
     from apps import next_frame
     for name, _ in gan_core.NEXT_FRAME.values():
-        checkpoints.load(name)  # fail early, with a message, if a checkpoint is missing
+        checkpoints.require(name)  # fail early, with a message, if a checkpoint is missing
     gan_core.judge()
     try:
         gan_core.nextframe_test_sequence(0)  # the test sequences are made of Fashion-MNIST's test items
@@ -244,7 +246,23 @@ def main(argv=None) -> None:
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     demo = configure_queue(build_demo())
+    threading.Thread(target=warm_up, name="warm-up", daemon=True).start()
     demo.launch(server_name=args.host, server_port=args.port, share=args.share)
+
+
+def warm_up() -> None:
+    """Load every model on disk once, in the background: the tabs were built from the checkpoint
+    files alone (``checkpoints.require``), so the page is served before the weights are read, and
+    the first calls then find the models loaded."""
+    log = logging.getLogger("gan_suite")
+    t0 = time.perf_counter()
+    for name in checkpoints.CHECKPOINTS:
+        if checkpoints.checkpoint_path(name).is_dir():
+            try:
+                checkpoints.load(name)
+            except Exception:  # noqa: BLE001 - a broken checkpoint is reported when its tab uses it
+                log.exception("warm-up: %s did not load", name)
+    log.info("warm-up: models loaded in %.1f s", time.perf_counter() - t0)
 
 
 if __name__ == "__main__":

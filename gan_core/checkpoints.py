@@ -43,6 +43,20 @@ _cache: dict[tuple, torch.nn.Module] = {}
 _lock = threading.Lock()
 
 
+def require(name: str) -> Path:
+    """The folder of checkpoint ``name``, fetched from the Hub first if it is missing (online);
+    :class:`MissingCheckpointError` if it is not there. Checks the files only: nothing is loaded
+    (the app calls this while it builds, and loads the models in the background once it serves)."""
+    path = checkpoint_path(name)
+    weights = getattr(model_class(name), "WEIGHTS", "model.safetensors")  # diffusers' layout differs
+    if not (path / weights).exists():
+        from . import hub  # here, so that `python -m gan_core.hub` runs a module not yet imported
+        hub.fetch_missing(name)  # online: pull it from the configured Hub repo
+    if not (path / weights).exists():
+        raise MissingCheckpointError(_missing_message(name))
+    return path
+
+
 def load(name: str, runtime: Runtime | None = None) -> torch.nn.Module:
     """Load checkpoint ``name`` once (per runtime), in eval mode, and cache it."""
     runtime = runtime or get_runtime()
@@ -50,13 +64,7 @@ def load(name: str, runtime: Runtime | None = None) -> torch.nn.Module:
     with _lock:
         if key in _cache:
             return _cache[key]
-        path = checkpoint_path(name)
-        weights = getattr(model_class(name), "WEIGHTS", "model.safetensors")  # diffusers' layout differs
-        if not (path / weights).exists():
-            from . import hub  # here, so that `python -m gan_core.hub` runs a module not yet imported
-            hub.fetch_missing(name)  # online: pull it from the configured Hub repo
-        if not (path / weights).exists():
-            raise MissingCheckpointError(_missing_message(name))
+        path = require(name)
         model = model_class(name).from_pretrained(str(path), strict=True)
         model = runtime.prepare(model).eval()
         for p in model.parameters():

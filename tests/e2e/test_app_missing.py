@@ -104,8 +104,9 @@ def tab_texts(config: dict) -> dict[str, list[str]]:
 
     def walk(node):
         comp = components.get(node["id"], {})
-        if comp.get("type") == "tabitem":
+        if comp.get("type") == "tabitem":  # a tab of the suite; tabs inside it are part of its text
             tabs[comp["props"]["label"]] = texts(node)
+            return
         for child in node.get("children", []):
             walk(child)
 

@@ -62,3 +62,17 @@ def test_far_from_the_data_on_an_upload_and_a_bad_one(client, tmp_path):
         client.predict("VAE (16-D latent)", handle_file(str(broken)), api_name="/gallery_far")
     with pytest.raises(Exception, match="seed must be a whole number"):
         client.predict(-5, api_name="/gallery_counting")
+
+
+def test_the_other_cases_answer_with_their_measurements(client):
+    frame, table = client.predict(2, api_name="/gallery_weak_d")
+    assert Image.open(frame).size[0] > 100
+    assert "| D too weak (lr 1e-5) |" in table and "| balanced (lr 1e-3) |" in table
+    gif, coverage, text = client.predict(2, api_name="/gallery_cycling")
+    assert Image.open(gif).format == "GIF" and "within 3σ of each of the 8 modes" in text
+    pic, text, shipped = client.predict(2, api_name="/gallery_perspective")
+    assert Image.open(pic).size[0] > 200 and "Fit error: real median" in text
+    sym, pic, text = client.predict(2, api_name="/gallery_structure")
+    assert "500 generated items vs 1,000 real test items" in text and Image.open(pic).size[0] > 100
+    pic, text = client.predict(2, api_name="/gallery_memorisation")
+    assert Image.open(pic).size[0] > 8 * 28 and "nearest of the 60,000 training items" in text
