@@ -2,7 +2,7 @@
 
     python -m gan_core.video.evaluate                  # the three shipped models + copy-last, 256 test sequences
     python -m gan_core.video.evaluate --n 1000 --write # every test sequence; figures into the model cards
-    python -m gan_core.video.evaluate --half-cost      # also: fp16-stored weights vs the run state's fp32 ones
+    python -m gan_core.video.evaluate --half-cost      # also: fp16-rounded weights vs a run state's fp32 ones
 
 For every test sequence (``data.test_set``: test-split items, seeded motions) each model sees the
 first 4 frames and predicts 10, feeding each prediction back as input (a rollout). At every
@@ -31,15 +31,11 @@ from ..judge.api import judge_predict
 from ..registry import NEXT_FRAME
 from ..runtime import get_runtime
 from . import data, metrics
+from .nextframe import copy_last
 
 Predictor = Callable[[torch.Tensor, int], torch.Tensor]  # (B, 4, 64, 64) in [0, 1], horizon -> (B, horizon, 64, 64)
 METRICS = ("psnr", "ssim", "sharpness", "psnr_moving", "ssim_moving", "sharpness_moving", "judge_accuracy")
 BASELINE = "copy-last"
-
-
-def copy_last(frames: torch.Tensor, horizon: int) -> torch.Tensor:
-    """The baseline: the last frame, repeated: ``(B, T, 64, 64) -> (B, horizon, 64, 64)``."""
-    return frames[:, -1:].expand(-1, horizon, -1, -1).clone()
 
 
 def model_predictor(name: str, runtime=None) -> Predictor:
@@ -102,17 +98,25 @@ def evaluate(names: dict[str, str] | None = None, n: int = 256, horizon: int = d
     return out
 
 
-def half_cost(name: str, run_dir, seqs: data.Sequences) -> dict:
-    """Horizon-1 and -10 PSNR of the fp16-stored checkpoint minus that of the run state's fp32 weights."""
+def half_cost(run_dir, seqs: data.Sequences) -> dict:
+    """What storing the weights in half precision costs: the figures of a run state's fp32 weights
+    rounded to fp16 (as ``NextFrame._save_pretrained`` stores them) minus those of the fp32 weights,
+    at horizons 1 and 10. The net is rebuilt from the settings the run state records."""
     from safetensors.torch import load_file
-    from ..trainer import STATE_WEIGHTS
-    shipped = checkpoints.load(name, get_runtime(fp32=True))
-    full = type(shipped)(**checkpoints.read_json(name, "config.json"))
-    state = load_file(str(run_dir / STATE_WEIGHTS))
-    full.load_state_dict({k[len("model."):]: v for k, v in state.items() if k.startswith("model.")})
-    full.eval()
-    a = rollout_scores(lambda f, h: shipped.rollout(f, h), seqs)
-    b = rollout_scores(lambda f, h: full.rollout(f, h), seqs)
+    from ..trainer import STATE_META, STATE_WEIGHTS
+    from .nextframe import NextFrame
+    extra = json.loads((run_dir / STATE_META).read_text())["config"]["extra"]
+    objective = extra["model"].split("-", 1)[1]
+    state = {k[len("model."):]: v for k, v in load_file(str(run_dir / STATE_WEIGHTS)).items() if k.startswith("model.")}
+    nets = {}
+    for precision in ("fp32", "fp16"):
+        net = NextFrame(width=extra["width"], levels=extra["levels"], discriminator=objective == "adv",
+                        d_width=extra["d_width"], d_scales=extra["d_scales"], objective=objective)
+        net.load_state_dict({k: v.half().float() if precision == "fp16" and v.is_floating_point() else v
+                             for k, v in state.items()})
+        nets[precision] = net.eval()
+    a = rollout_scores(lambda f, h: nets["fp16"].rollout(f, h), seqs)
+    b = rollout_scores(lambda f, h: nets["fp32"].rollout(f, h), seqs)
     return {f"{m}_h{h}": round(a[m][h - 1] - b[m][h - 1], 4) for m in ("psnr", "sharpness", "judge_accuracy")
             for h in (1, 10)}
 
@@ -136,8 +140,9 @@ def main(argv=None) -> int:
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--n", type=int, default=256, help="test sequences (the first n of the fixed set, at most 1000)")
     p.add_argument("--write", action="store_true", help="write the figures into the checkpoints' metrics.json")
-    p.add_argument("--half-cost", action="store_true",
-                   help="compare the fp16-stored weights with runs/<name>'s fp32 run state")
+    p.add_argument("--half-cost", nargs="*", default=None, metavar="RUN_DIR",
+                   help="the cost of fp16 storage, measured on these run states' fp32 weights "
+                        "(default: runs/nextframe-mse, -gdl, -adv where present)")
     p.add_argument("--json", default=None, help="also write all figures to this file")
     args = p.parse_args(argv)
     if not 1 <= args.n <= data.TEST_SIZE:
@@ -146,14 +151,15 @@ def main(argv=None) -> int:
     results = evaluate(n=args.n)
     command = "python -m gan_core.video.evaluate " + " ".join(sys.argv[1:] if argv is None else argv)
     results["command"], results["seconds"] = command, round(time.time() - t0)
-    if args.half_cost:
+    if args.half_cost is not None:
+        from pathlib import Path
         from .. import settings
+        from ..trainer import STATE_WEIGHTS
+        runs = [Path(r) for r in args.half_cost] or [settings.REPO_ROOT / "runs" / ckpt for ckpt, _ in NEXT_FRAME.values()]
         seqs = data.test_set(min(args.n, 128))
-        results["half_precision_cost"] = {key: half_cost(ckpt, settings.REPO_ROOT / "runs" / ckpt, seqs)
-                                          for key, (ckpt, _) in NEXT_FRAME.items()
-                                          if (settings.REPO_ROOT / "runs" / ckpt).exists()}
+        results["half_precision_cost"] = {str(r): half_cost(r, seqs) for r in runs if (r / STATE_WEIGHTS).exists()}
     print(table(results))
-    if args.half_cost:
+    if args.half_cost is not None:
         print("fp16 storage minus fp32:", json.dumps(results["half_precision_cost"]))
     if args.json:
         with open(args.json, "w") as f:
@@ -167,8 +173,6 @@ def main(argv=None) -> int:
             figures.update({f"copy_last_{m}_per_horizon": results[BASELINE][m] for m in METRICS})
             figures.update(judge_ceiling_per_horizon=results["judge_ceiling"], n_sequences=results["n_sequences"],
                            command=command)
-            if key in results.get("half_precision_cost", {}):
-                figures["fp16_minus_fp32"] = results["half_precision_cost"][key]
             checkpoints.update_metrics(ckpt, figures)
     return 0
 

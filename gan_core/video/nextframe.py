@@ -149,6 +149,11 @@ class NextFrame(nn.Module, PyTorchModelHubMixin, library_name="gan-demo-suite",
         return torch.cat(out, 1).add(1).div(2).clamp(0, 1)        # (B, horizon, 64, 64)
 
 
+def copy_last(frames: torch.Tensor, horizon: int) -> torch.Tensor:
+    """The baseline predictor: the last frame, repeated: ``(B, T, 64, 64) -> (B, horizon, 64, 64)``."""
+    return frames[:, -1:].expand(-1, horizon, -1, -1).clone()
+
+
 # --- losses --------------------------------------------------------------------------------------
 
 def gradient_difference_loss(pred: torch.Tensor, target: torch.Tensor, alpha: float = 1.0) -> torch.Tensor:

@@ -258,11 +258,16 @@ def test_training_command_exports_and_resumes(tmp_path, monkeypatch):
 @requires_fmnist
 @requires_checkpoint("fmnist-classifier", "nextframe-mse", "nextframe-gdl", "nextframe-adv")
 def test_shipped_models_on_a_small_test_subset():
+    # what BENCHMARKS.md ("Next-frame prediction") measured on 256 sequences, on the first 16
     seqs = data.test_set(16)
     r = ev.evaluate(seqs=seqs, horizon=3)
     base = r[ev.BASELINE]
     for key in ("mse", "gdl", "adv"):
-        assert r[key]["psnr"][0] > base["psnr"][0] + 1.0, key       # every model beats copying the last frame
-        assert r[key]["judge_accuracy"][0] >= 0.5, key
-    assert r["adv"]["sharpness"][0] > r["mse"]["sharpness"][0]       # the adversarial frame is sharper
-    assert np.all(np.diff(r["mse"]["psnr"]) < 0)                    # errors compound along the rollout
+        assert r[key]["psnr"][0] > base["psnr"][0] + 2.0, key        # every model beats copying the last frame
+        assert r[key]["psnr_moving"][0] > base["psnr_moving"][0] + 2.0, key
+    assert r["mse"]["judge_accuracy"][0] >= 0.5
+    assert np.all(np.diff(r["mse"]["psnr"]) < 0)                     # errors compound along the rollout
+    # the claim does not hold for the shipped adversarial model: it is *less* sharp than MSE
+    # and several dB behind it (its BatchNorm running statistics; see BENCHMARKS.md)
+    assert r["mse"]["psnr"][0] > r["adv"]["psnr"][0] + 2.0
+    assert r["mse"]["sharpness"][0] > r["adv"]["sharpness"][0]
