@@ -184,6 +184,22 @@ def curve_frame(curves: dict, metric: str, labels: dict):
     return pd.DataFrame(rows, columns=["horizon", "model", metric])
 
 
+def measured_summary(curves: dict, labels: dict) -> str:
+    """One paragraph of what the test set's figures say at h = 1 and h = 3 (empty when unmeasured)."""
+    if not all(k in curves for k in ("mse", "adv", "copy-last")) or len(curves.get("horizons", [])) < 3:
+        return ""
+    c = {k: curves[k] for k in ("mse", "adv", "copy-last")}
+    sharper = c["adv"]["sharpness"][0] > c["mse"]["sharpness"][0]
+    return (f"**Measured on {curves.get('n_sequences')} test sequences.** At +1 frame: PSNR "
+            f"{c['mse']['psnr'][0]:.1f} dB ({labels['mse']}), {c['adv']['psnr'][0]:.1f} dB ({labels['adv']}), "
+            f"{c['copy-last']['psnr'][0]:.1f} dB (copy last); sharpness {c['mse']['sharpness'][0]:.1f} vs "
+            f"{c['adv']['sharpness'][0]:.1f} dB, so the {labels['adv']} model is "
+            f"{'sharper' if sharper else '**not** sharper'} than {labels['mse']} here. At +3 frames the judge "
+            f"recognises {c['mse']['judge_accuracy'][2]:.0%} of the items in {labels['mse']}'s frames and "
+            f"{c['adv']['judge_accuracy'][2]:.0%} in the {labels['adv']} ones. BENCHMARKS.md "
+            "(\"Next-frame prediction\") says why and how these models were trained.")
+
+
 def create_demo(test_sequence: Callable, build_sequence: Callable, test_item: Callable, drawn_item: Callable,
                 rollouts: Callable, judge_items: Callable, scores: Callable, *, labels: dict, class_names: tuple,
                 curves: dict) -> gr.Blocks:
@@ -244,6 +260,7 @@ def create_demo(test_sequence: Callable, build_sequence: Callable, test_item: Ca
                                       ("judge_accuracy", "judge accuracy on the items")):
                     gr.LinePlot(curve_frame(curves, metric, labels), x="horizon", y=metric, color="model",
                                 title=title, height=260)
+            gr.Markdown(measured_summary(curves, labels))
     return demo
 
 

@@ -45,6 +45,32 @@ def model_predictor(name: str, runtime=None) -> Predictor:
     return lambda frames, horizon: model.rollout(frames, horizon, runtime).cpu()
 
 
+@torch.no_grad()
+def recalibrate_batchnorm(model, batches: int = 50, batch_size: int = 64, seed: int = 0):
+    """Re-estimate the generator's BatchNorm running statistics on ``batches`` training clips with
+    the final weights (a cumulative average, as SWA's ``update_bn``), in place; returns the model.
+
+    During adversarial training the weights move fast, so the running averages (momentum 0.1)
+    trail the weights they are used with; this measures what that lag costs at test time.
+    """
+    from ..fmnist import fashion_mnist
+    images, _ = fashion_mnist(train=True)
+    seqs = data.TrainSequences(images, n=batches * batch_size, seed=seed + 1)
+    bns = [m for m in model.generator.modules() if isinstance(m, torch.nn.BatchNorm2d)]
+    for bn in bns:
+        bn.reset_running_stats()
+        bn.momentum = None                                                  # cumulative average
+    model.generator.train()
+    param = next(model.parameters())
+    for i in range(batches):
+        batch = [t[i * batch_size:(i + 1) * batch_size] for t in seqs.tensors()]
+        frames = data.TrainSequences.frames(images, batch, model.context + 1, torch.Generator().manual_seed(i))
+        model.generator(frames[:, :model.context].to(param.device, param.dtype) * 2 - 1)
+    for bn in bns:
+        bn.momentum = 0.1
+    return model.eval()
+
+
 def judge_correct(frames: torch.Tensor, pos: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
     """Whether the judge names each item of each frame: ``frames (N, 64, 64)``, ``pos (N, 2, 2)``,
     ``labels (N, 2)`` -> bool ``(N, 2)``."""
@@ -144,6 +170,9 @@ def main(argv=None) -> int:
                    help="the cost of fp16 storage, measured on these run states' fp32 weights "
                         "(default: runs/nextframe-mse, -gdl, -adv where present)")
     p.add_argument("--json", default=None, help="also write all figures to this file")
+    p.add_argument("--recalibrate-bn", type=int, default=0, metavar="BATCHES",
+                   help="diagnostic: also score each model after re-estimating its BatchNorm statistics on "
+                        "BATCHES training batches (in memory; the checkpoints are not changed)")
     args = p.parse_args(argv)
     if not 1 <= args.n <= data.TEST_SIZE:
         p.error(f"--n must be between 1 and {data.TEST_SIZE}")
@@ -158,6 +187,15 @@ def main(argv=None) -> int:
         runs = [Path(r) for r in args.half_cost] or [settings.REPO_ROOT / "runs" / ckpt for ckpt, _ in NEXT_FRAME.values()]
         seqs = data.test_set(min(args.n, 128))
         results["half_precision_cost"] = {str(r): half_cost(r, seqs) for r in runs if (r / STATE_WEIGHTS).exists()}
+    if args.recalibrate_bn:
+        import copy
+        seqs = data.test_set(args.n)
+        for key, (ckpt, _) in NEXT_FRAME.items():
+            model = recalibrate_batchnorm(copy.deepcopy(checkpoints.load(ckpt, get_runtime(fp32=True))),
+                                          args.recalibrate_bn)
+            results[f"{key}-recalibrated"] = rollout_scores(lambda f, h, m=model: m.rollout(f, h).cpu(), seqs)
+            print(key, "recalibrated BatchNorm:", {m: [results[f"{key}-recalibrated"][m][h - 1] for h in (1, 3, 10)]
+                                                   for m in ("psnr", "sharpness", "judge_accuracy")})
     print(table(results))
     if args.half_cost is not None:
         print("fp16 storage minus fp32:", json.dumps(results["half_precision_cost"]))

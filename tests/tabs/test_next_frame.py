@@ -185,6 +185,17 @@ def test_the_curves_become_long_tables():
     assert tab.curve_frame({}, "psnr", LABELS).empty
 
 
+def test_the_summary_says_what_the_figures_say():
+    curves = {**CURVES, "horizons": [1, 2, 3]}
+    curves = {k: ({m: v + [v[-1]] for m, v in c.items()} if isinstance(c, dict) else c) for k, c in curves.items()}
+    text = tab.measured_summary(curves, LABELS)
+    assert "PSNR 20.0 dB (MSE), 19.5 dB (adversarial), 15.0 dB (copy last)" in text
+    assert "the adversarial model is sharper than MSE" in text and "recognises 60% of the items" in text
+    curves["adv"]["sharpness"] = [14.0, 13.0, 13.0]
+    assert "**not** sharper" in tab.measured_summary(curves, LABELS)
+    assert tab.measured_summary({}, LABELS) == ""
+
+
 def test_the_tab_builds_with_named_endpoints():
     demo = tab.create_demo(*_fakes([]), labels=LABELS, class_names=FMNIST_CLASSES, curves=CURVES)
     names = {fn.api_name for fn in demo.fns.values()}
