@@ -83,6 +83,10 @@ def example_files(folder: Path) -> dict[str, str]:
     return {"photo": str(photo), "item": str(item)}
 
 
+# endpoints whose answer depends on the session's earlier calls (the lab's networks keep training)
+STATEFUL = {"/lab_step_iteration"}
+
+
 def mix(files: dict) -> list[tuple[str, tuple]]:
     """(endpoint, arguments) of one user's calls, in turn; arguments repeat across users on purpose,
     so that identical outputs are produced concurrently."""
@@ -96,6 +100,8 @@ def mix(files: dict) -> list[tuple[str, tuple]]:
         ("/translate", ("edges → clothing", handle_file(files["item"]), "the target (a real item or colour photo): derive the input")),
         ("/super_resolve", (handle_file(files["photo"]), "simulate")),
         ("/sample_grid", (2, 16)),
+        # what the page does after a super-resolution: the panels, then the heat maps, slider and zoom
+        ("/super_resolve+/sr_extras", ((handle_file(files["photo"]), "simulate"), (48,))),
         ("/arch_class_dial", ("Conditional GAN", 7, 0, 8)),
         ("/lab_step_iteration", tuple(lab[n] for n in training_lab.NAMES)),
         ("/families_side_by_side", (3, 4)),
@@ -129,18 +135,24 @@ def run_load(url: str, users: int, calls: int, files: dict) -> dict:
     def user(u: int):
         client = clients[u]
         plan = mix(files)
+        seen = defaultdict(int)  # calls of each endpoint so far in this user's session
         barrier.wait()
         for c in range(calls):
             endpoint, args = plan[(u + c) % len(plan)]
+            seen[endpoint] += 1
             t0 = time.perf_counter()
             try:
-                result = client.predict(*args, api_name=endpoint)
+                if "+" in endpoint:  # several calls in turn, timed together (one step of the page)
+                    result = [client.predict(*a, api_name=e) for e, a in zip(endpoint.split("+"), args)]
+                else:
+                    result = client.predict(*args, api_name=endpoint)
                 digests = [hashlib.sha256(Path(p).read_bytes()).hexdigest() for p in outputs_of(result)]
                 error = None
             except Exception as err:  # noqa: BLE001 - every failure is a finding
                 digests, error = [], f"{type(err).__name__}: {str(err)[:160]}"
             with lock:
-                records.append({"endpoint": endpoint, "args": repr(args), "seconds": time.perf_counter() - t0,
+                records.append({"endpoint": endpoint, "args": repr(args), "occurrence": seen[endpoint],
+                                "seconds": time.perf_counter() - t0,
                                 "error": error, "digests": digests})
 
     threads = [threading.Thread(target=user, args=(u,)) for u in range(users)]
@@ -156,11 +168,16 @@ def summarise(records: list[dict]) -> dict:
     for r in records:
         by_endpoint[r["endpoint"]].append(r)
     # identical inputs must give identical files: anything else is a lost (corrupted) output
+    # (a stateful endpoint continues the user's session: its n-th call is compared with other users' n-th)
     groups = defaultdict(set)
     for r in records:
         if r["error"] is None:
-            groups[r["endpoint"], r["args"]].add(tuple(r["digests"]))
+            nth = r["occurrence"] if r["endpoint"] in STATEFUL else 0
+            groups[r["endpoint"], r["args"], nth].add(tuple(r["digests"]))
     lost = sum(len(v) - 1 for v in groups.values())
+    lost_by_endpoint = defaultdict(int)
+    for (endpoint, _, _), v in groups.items():
+        lost_by_endpoint[endpoint] += len(v) - 1
 
     def stats(rs):
         t = sorted(r["seconds"] for r in rs)
@@ -170,7 +187,8 @@ def summarise(records: list[dict]) -> dict:
     errors = sorted({r["error"] for r in records if r["error"]})
     generic = [e for e in errors if "upstream Gradio app has raised an exception" in e]
     return {"overall": stats(records), "endpoints": {e: stats(rs) for e, rs in sorted(by_endpoint.items())},
-            "lost_outputs": lost, "error_messages": errors[:10], "generic_errors": len(generic)}
+            "lost_outputs": lost, "lost_by_endpoint": {e: n for e, n in sorted(lost_by_endpoint.items()) if n},
+            "error_messages": errors[:10], "generic_errors": len(generic)}
 
 
 def main(argv=None) -> int:
