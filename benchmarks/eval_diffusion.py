@@ -146,7 +146,7 @@ def cost(repeats: int, rows: list[str], write: bool) -> dict:
             times.append(time.perf_counter() - t0)
         out[f"{row}_s_per_64"] = statistics.median(times)
         print(f"{label}: {out[f'{row}_s_per_64']:.2f} s per 64 images ({len(times)} timed)", flush=True)
-    out["cost_runtime"] = f"{gan_core.sampling.get_runtime().describe()}, {torch.get_num_threads()} threads"
+    out["cost_runtime"] = gan_core.sampling.get_runtime().describe()
     out["cost_command"] = f"python benchmarks/eval_diffusion.py cost --repeats {repeats} --write-metrics"
     if write:
         checkpoints.update_metrics(gan_core.FAMILIES["diffusion"][0], out)
