@@ -38,6 +38,12 @@ gan() {  # a conditional GAN: train, then measure it with the judge
   timeout 60 python3 -m gan_core.gan.evaluate "$1-fmnist"
 }
 
+failure() {  # failure COMMAND CHECKPOINT STEPS [OPTIONS...]: a Failure gallery model, then its measurement
+  local cmd=$1 name=$2 steps=$3; shift 3
+  train "$cmd" "$steps" "$@"
+  timeout 60 python3 -m gan_core.failures.measure "$name"
+}
+
 diffusion() {  # the DDPM: train, then sample every row of the comparison
   timeout $((T - 140)) python3 -m gan_core.train ddpm --steps 16000 --batch-size 128 --export-every 1000 \
       --checkpoint-every 1000 --fresh --run-dir runs/ddpm-gpu
@@ -67,8 +73,15 @@ for j in "$@"; do
                 PACK+=(checkpoints/sgan-fmnist checkpoints/supervised-fmnist) ;;
     sgan-draws) for d in 0 1 2; do job "sgan-d$d" sgan_draw $d; done
                 PACK+=(checkpoints/sgan-fmnist checkpoints/supervised-fmnist) ;;
-    nextframe) for m in mse gdl adv; do job "nextframe-$m" train "nextframe-$m" 6000; PACK+=("checkpoints/nextframe-$m"); done ;;
-    failures) for m in counting perspective imbalance collapse; do job "$m" train "$m" 6000; done
+    nextframe) for m in mse gdl; do
+                 job "nextframe-$m" train "nextframe-$m" 15000 --width 32 --d-width 32 --batch-size 64
+               done
+               job nextframe-adv train nextframe-adv 8000 --width 32 --d-width 32 --batch-size 64
+               PACK+=(checkpoints/nextframe-mse checkpoints/nextframe-gdl checkpoints/nextframe-adv) ;;
+    failures) job counting failure counting counting-gan 15000 --batch-size 128
+              job perspective failure perspective perspective-gan 15000 --batch-size 128
+              job imbalance failure imbalance imbalance-fmnist 3000
+              job collapse failure collapse collapse-fmnist 3000
               PACK+=(checkpoints/counting-gan checkpoints/perspective-gan checkpoints/imbalance-fmnist checkpoints/collapse-fmnist) ;;
     *) echo "unknown job $j" >&2 ;;
   esac
