@@ -127,7 +127,7 @@ def available_methods() -> dict[str, str | None]:
         if name is None:
             continue
         try:
-            _load(name, get_runtime())
+            checkpoints.require(name)  # the files are there (or fetched); the weights load on first use
             status[method] = None
         except checkpoints.MissingCheckpointError as err:
             status[method] = f"{label} is not trained yet. {err}"
