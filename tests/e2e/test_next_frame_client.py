@@ -69,6 +69,11 @@ def test_a_built_sequence_and_the_horizon_replay(url):
     # frame there is the item, or brighter where item B overlaps it
     box = truth[14:42, 21:49]
     assert (box >= item.numpy() - 1 / 255 - 1e-6).all() and np.abs(box - item.numpy()).mean() < 0.05
+    # the horizon slider replays the same sequence (the session's state) to another horizon
+    gif, still, verdict = client.predict(2, api_name="/nextframe_horizon")
+    with Image.open(gif) as im:
+        assert im.n_frames == next_frame.CONTEXT + 2
+    assert "Trouser and Bag" in verdict and "Frame +2" in verdict
 
 
 @pytest.mark.parametrize("args, message", [
