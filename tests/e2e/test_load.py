@@ -27,6 +27,7 @@ def test_eight_users_get_every_output_intact(tmp_path):
     assert figures["lost_outputs"] == 0
     assert figures["warmup_errors"] == []
     assert set(figures["endpoints"]) == {"/sample_grid", "/vae_decode", "/translate", "/super_resolve",
-                                         "/arch_class_dial", "/lab_step_iteration", "/families_side_by_side"}
+                                         "/super_resolve+/sr_extras", "/arch_class_dial", "/lab_step_iteration",
+                                         "/families_side_by_side"}
     assert figures["server_cpu_ms_per_call"] > 0 and figures["server_rss_mb"] > 100
     assert run.returncode == 0
