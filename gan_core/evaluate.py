@@ -153,6 +153,15 @@ def untrained_twin(name: str) -> torch.nn.Module:
     return cls(**config).eval()
 
 
+def publish(name: str, figures: dict, started: float, write: bool, width: int = 40) -> None:
+    """Print an evaluation's ``figures`` one per line and, if ``write``, merge them into the model
+    card (``metrics.json``); the evaluation CLIs of the families end with this."""
+    print("\n".join(f"{k:>{width}}: {f'{v:.4f}' if isinstance(v, float) else v}" for k, v in figures.items()))
+    if write:
+        checkpoints.update_metrics(name, figures)
+    print(f"({time.time() - started:.0f} s{'; written to the model card' if write else ''})")
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(prog="python -m gan_core.evaluate", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)

@@ -21,6 +21,7 @@ import numpy as np
 import torch
 
 from .. import checkpoints, settings
+from ..evaluate import publish
 from ..registry import FAILURES
 from ..trainer import HISTORY, read_history
 from .api import failure_samples as samples
@@ -136,10 +137,7 @@ def main(argv=None) -> int:
     command = "python -m gan_core.failures.measure " + " ".join(sys.argv[1:] if argv is None else argv)
     half = halve(args.name) if args.half and not args.no_write else {}
     figures = {**half, **FIGURES[args.name](args.name), "command": command, "evaluated": time.strftime("%Y-%m-%d")}
-    print("\n".join(f"{k:>40}: {f'{v:.4f}' if isinstance(v, float) else v}" for k, v in figures.items()))
-    if not args.no_write:
-        checkpoints.update_metrics(args.name, figures)
-    print(f"({time.time() - t0:.0f} s{'' if args.no_write else '; written to the model card'})")
+    publish(args.name, figures, t0, write=not args.no_write)
     return 0
 
 

@@ -17,8 +17,7 @@ import time
 import numpy as np
 import torch
 
-from .. import checkpoints
-from ..evaluate import _RealData, fid
+from ..evaluate import _RealData, fid, publish
 from ..fmnist import FMNIST_CLASSES, fashion_mnist
 from ..judge.api import judge_predict
 from ..sampling import generate
@@ -152,10 +151,7 @@ def main(argv=None) -> int:
     t0 = time.time()
     command = "python -m gan_core.gan.evaluate " + " ".join(sys.argv[1:] if argv is None else argv)
     figures = {**evaluate(args.name, args.n), "command": command, "evaluated": time.strftime("%Y-%m-%d")}
-    print("\n".join(f"{k:>36}: {f'{v:.4f}' if isinstance(v, float) else v}" for k, v in figures.items()))
-    if not args.no_write:
-        checkpoints.update_metrics(args.name, figures)
-    print(f"({time.time() - t0:.0f} s{'' if args.no_write else '; written to the model card'})")
+    publish(args.name, figures, t0, write=not args.no_write, width=36)
     return 0
 
 
