@@ -228,7 +228,8 @@ def create_demo(compare: Callable, error_map: Callable, methods: dict, *, exampl
                             elem_id="sr-zoomed")
 
         gr.Markdown("### Where the errors are (simulate mode)")
-        heat = gr.Gallery(label="Per-pixel |Y error| against the original", columns=3, format="png", height=320)
+        heat = gr.Gallery(label="Per-pixel |Y error| against the original", columns=3, format="png", height=320,
+                          elem_id="sr-heat")
         state = gr.State(None)
 
         go.click(h["run"], [image, mode], [*panel_imgs, *panel_caps, table, left, right, state],

@@ -105,6 +105,8 @@ def mix(files: dict) -> list[tuple[str, tuple]]:
         ("/arch_class_dial", ("Conditional GAN", 7, 0, 8)),
         ("/lab_step_iteration", tuple(lab[n] for n in training_lab.NAMES)),
         ("/families_side_by_side", (3, 4)),
+        ("/nextframe_test", (7, 3)),
+        ("/gallery_dirac", (0.1, 300)),
     ]
 
 

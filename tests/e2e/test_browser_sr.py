@@ -24,6 +24,9 @@ def test_super_resolve_and_click_to_zoom_in_browser(app_url, screenshots_dir):
         bicubic_db = float(re.search(r"Bicubic: (\d+\.\d+) dB",
                                      page.get_by_text(re.compile(r"Bicubic: \d+\.\d+ dB")).inner_text()).group(1))
         assert srresnet_db > bicubic_db  # the trained network beats interpolation on this photo
+        # the second event (/sr_extras) fills the error heat maps below, one per method that ran
+        page.locator("#sr-heat img").first.wait_for(state="visible")
+        assert page.locator("#sr-heat img").count() >= 2
 
         # a click on a panel centres the zoom window there, in the panel's own pixels
         img = page.locator("#sr-panel-bicubic img")

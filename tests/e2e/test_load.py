@@ -1,5 +1,5 @@
 """A small load run through the real entry point: `python -m benchmarks.load` starts `python app.py`
-and 8 gradio_client users make 3 calls each over the mix of endpoints. Not a timed test: it
+and 8 gradio_client users make 4 calls each over the mix of endpoints. Not a timed test: it
 asserts that no call fails and that calls with the same inputs receive byte-identical files
 (a truncated download would differ), and it reads the figures the script reports."""
 from __future__ import annotations
@@ -18,16 +18,16 @@ REPO = Path(__file__).resolve().parent.parent.parent
                      "cgan-fmnist")
 def test_eight_users_get_every_output_intact(tmp_path):
     out = tmp_path / "load.json"
-    run = subprocess.run([sys.executable, "-m", "benchmarks.load", "--users", "8", "--calls", "3", "--json", str(out)],
+    run = subprocess.run([sys.executable, "-m", "benchmarks.load", "--users", "8", "--calls", "4", "--json", str(out)],
                          cwd=REPO, capture_output=True, text=True, timeout=900)
     assert out.exists(), run.stderr[-3000:]
     figures = json.loads(out.read_text())
-    assert figures["overall"]["calls"] == 24
+    assert figures["overall"]["calls"] == 32  # 8 users x 4 calls: every entry of the 11-call mix is reached
     assert figures["overall"]["errors"] == 0, figures["error_messages"]
     assert figures["lost_outputs"] == 0
     assert figures["warmup_errors"] == []
     assert set(figures["endpoints"]) == {"/sample_grid", "/vae_decode", "/translate", "/super_resolve",
                                          "/super_resolve+/sr_extras", "/arch_class_dial", "/lab_step_iteration",
-                                         "/families_side_by_side"}
+                                         "/families_side_by_side", "/nextframe_test", "/gallery_dirac"}
     assert figures["server_cpu_ms_per_call"] > 0 and figures["server_rss_mb"] > 100
     assert run.returncode == 0
