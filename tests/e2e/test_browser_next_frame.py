@@ -15,16 +15,22 @@ pytestmark = [requires_fmnist, requires_checkpoint("fmnist-classifier", "nextfra
 def test_play_a_sequence_in_browser(app_url, screenshots_dir):
     with open_page(app_url) as page:
         open_tab(page, "Next frame")
+        # the page plays test sequence 0 on load; let that answer arrive first, or its "Frame +10"
+        # (and a late overwrite of the horizon replay) would be mistaken for sequence 12's
+        page.locator("#nextframe-verdict").get_by_text("Frame +10").wait_for(state="visible")
+        page.wait_for_function("() => { const i = document.querySelector('#nextframe-animation img');"
+                               " return i && i.src.includes('.gif'); }")
+        first = page.locator("#nextframe-animation img").get_attribute("src")
         page.get_by_label(re.compile(r"^test sequence")).fill("12")
         page.locator("#nextframe-play").click()
-        gif = page.locator("#nextframe-animation img")
-        gif.wait_for(state="visible")
-        page.wait_for_function("() => { const i = document.querySelector('#nextframe-animation img');"
-                               " return i && i.src.includes('.gif') && i.complete && i.naturalWidth > 700; }")
+        # GIF files are named by their content, so sequence 12's animation has a new address
+        page.wait_for_function("(first) => { const i = document.querySelector('#nextframe-animation img');"
+                               " return i && i.src.includes('.gif') && i.src !== first && i.complete"
+                               " && i.naturalWidth > 700; }", arg=first)
         page.locator("#nextframe-still img").wait_for(state="visible")
         page.locator("#nextframe-verdict").get_by_text("Frame +10").wait_for(state="visible")
         # the horizon slider replays the same sequence to a shorter horizon
-        # (moved as a user drags it: the range input; the number box's Enter was missed once in CI)
+        # (moved as a user drags it: its range input)
         page.locator("#nextframe-horizon input[type=range]").fill("3")
         page.locator("#nextframe-verdict").get_by_text("Frame +3").wait_for(state="visible")
         page.screenshot(path=str(screenshots_dir / "next-frame-tab.png"), full_page=True)
