@@ -14,7 +14,7 @@ import torch
 
 from gan_core import pictures
 
-from . import inputs
+from . import inputs, tab
 from .architecture_cards import architecture_card, curve_picture
 from .common import grid
 
@@ -122,7 +122,7 @@ def create_demo(class_grid: Callable, code_traversal: Callable, own_classifier: 
     figures = figures or {}
     h = make_handlers(class_grid, code_traversal, own_classifier, judge, class_names, conditional, infogan, sgan)
     labels = list(conditional.values())
-    with gr.Blocks() as demo:
+    with tab.blocks() as demo:
         gr.Markdown("Four ways to give a GAN more than noise. Each card shows where the label or code enters "
                     "G and D and what D outputs; beside it, the loss it is trained with.")
         for kind in ("cgan", "acgan", "infogan", "sgan"):

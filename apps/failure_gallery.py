@@ -20,7 +20,7 @@ import pandas as pd
 import torch
 from PIL import Image, ImageDraw
 
-from . import inputs
+from . import inputs, tab
 from .common import grid
 
 MAX_SEED = 2**31 - 1
@@ -339,7 +339,7 @@ def create_demo(*, far_examples: dict, memorisation_metrics: dict, **fns) -> gr.
     h = make_handlers(**fns)
     latex = [{"left": "$$", "right": "$$", "display": True}, {"left": "$", "right": "$", "display": False}]
     md = lambda text: gr.Markdown(text, latex_delimiters=latex)  # noqa: E731
-    with gr.Blocks() as demo:
+    with tab.blocks() as demo:
         gr.Markdown("## Failure gallery\nWhat GANs get wrong, each case reproduced and measured. "
                     "Live cases train small networks for a few seconds on this server.")
         with gr.Tabs():

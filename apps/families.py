@@ -16,7 +16,7 @@ from typing import Callable
 
 import gradio as gr
 
-from . import inputs
+from . import inputs, tab
 from .common import grid
 
 KEYS = ("gan", "vae", "diffusion")  # {key: (checkpoint, label)} arrives as ``families``
@@ -92,7 +92,7 @@ def create_demo(generate: Callable, denoising: Callable, families: dict, metrics
     """Build the tab. ``families``: {"gan"|"vae"|"diffusion": (checkpoint, label)}; ``metrics``: the
     diffusion checkpoint's figures (``metrics.json``), whose comparison rows fill the table."""
     h = make_handlers(generate, denoising, families)
-    with gr.Blocks() as demo:
+    with tab.blocks() as demo:
         gr.Markdown("## GAN vs VAE vs diffusion\n" + EXPLANATION)
         with gr.Row():
             seed = gr.Number(value=0, precision=0, label="seed (the same for all three)", minimum=0, maximum=MAX_SEED)

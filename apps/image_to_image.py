@@ -16,7 +16,7 @@ import gradio as gr
 import numpy as np
 from PIL import Image
 
-from . import inputs
+from . import inputs, tab
 
 UPLOAD_IS = ("the target (a real item or colour photo): derive the input", "the input itself (an edge map)")
 ZOOM = 8                # 32x32 Fashion-MNIST images are shown 256x256, pixels kept sharp
@@ -216,7 +216,7 @@ def create_demo(translate: Callable, task_input: Callable, prepare_input: Callab
     pix2pix_tasks, cycle_tasks = labels_of(tasks, "pix2pix"), labels_of(tasks, "cyclegan")
     p2p_labels, cyc_labels = list(pix2pix_tasks), list(cycle_tasks)
     latex = [{"left": "$$", "right": "$$", "display": True}, {"left": "$", "right": "$", "display": False}]
-    with gr.Blocks() as demo:
+    with tab.blocks() as demo:
         with gr.Accordion("What is going on here? pix2pix, its ablation, CycleGAN", open=False):
             gr.Markdown(EXPLANATION, latex_delimiters=latex)
             if metrics:

@@ -21,7 +21,7 @@ import numpy as np
 import torch
 from PIL import Image, ImageDraw
 
-from . import inputs
+from . import inputs, tab
 
 CONTEXT, MAX_HORIZON, LIMIT, MAX_SPEED, N_TEST = 4, 10, 36, 3, 1000
 SCALE = 3                    # screen pixels per frame pixel
@@ -207,7 +207,7 @@ def create_demo(test_sequence: Callable, build_sequence: Callable, test_item: Ca
     per-horizon figures (``gan_core.nextframe_curves()``); the other arguments as ``make_handlers``."""
     h = make_handlers(test_sequence, build_sequence, test_item, drawn_item, rollouts, judge_items, scores,
                       labels, class_names)
-    with gr.Blocks() as demo:
+    with tab.blocks() as demo:
         gr.Markdown("## Predicting the next frame: MSE vs ℓ2 + GDL vs adversarial (Mathieu et al. 2016)")
         state = gr.State()
         with gr.Row():

@@ -11,7 +11,7 @@ from typing import Callable
 import gradio as gr
 import torch
 
-from . import inputs
+from . import inputs, tab
 from .common import grid
 
 POOL = 24          # exemplars shown for the vector-arithmetic picker
@@ -121,7 +121,7 @@ def _history_frame(history: list[dict]):
 def create_demo(latents: Callable, decode: Callable, classify: Callable | None = None,
                 history: list[dict] | None = None, metrics: dict | None = None) -> gr.Blocks:
     h = make_handlers(latents, decode, classify)
-    with gr.Blocks() as demo:
+    with tab.blocks() as demo:
         with gr.Accordion("What is going on here? The minimax game", open=True):
             gr.Markdown(EXPLANATION, latex_delimiters=[{"left": "$$", "right": "$$", "display": True},
                                                        {"left": "$", "right": "$", "display": False}])

@@ -19,7 +19,7 @@ import gradio as gr
 import numpy as np
 from PIL import Image
 
-from . import inputs
+from . import inputs, tab
 
 MODES = [("simulate: downscale ×4 first, then compare with the original (PSNR/SSIM shown)", "simulate"),
          ("upscale as is: no ground truth, so no metrics", "upscale")]
@@ -185,7 +185,7 @@ def create_demo(compare: Callable, error_map: Callable, methods: dict, *, exampl
     unavailable (shown at the top)."""
     h = make_handlers(compare, error_map, methods)
     labels = panel_labels(methods)
-    with gr.Blocks() as demo:
+    with tab.blocks() as demo:
         with gr.Accordion("What is going on here? MSE vs adversarial loss", open=False):
             gr.Markdown(EXPLANATION, latex_delimiters=[{"left": "$", "right": "$", "display": False}])
         for message in (notes or {}).values():

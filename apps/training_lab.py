@@ -18,7 +18,7 @@ from gan_core.lab.sessions import AB, DECAY, HIST_AVG, SMOOTH, LabSession, LiveL
 from gan_core.lab.train import PRESETS as LAB_PRESETS
 from gan_core.lab.train import LabConfig
 
-from . import inputs
+from . import inputs, tab
 
 MAX_LIVE = 4            # labs training at once on the whole server (2 CPU cores)
 MAX_STEPS = 20_000      # iterations one press of play runs at most
@@ -256,7 +256,7 @@ def create_demo(max_live: int = MAX_LIVE, max_steps: int = MAX_STEPS, live: Live
     """The tab, built inside the caller's context; ``live`` may be shared to watch the training labs."""
     h = make_handlers(max_live, max_steps, live)
     d = DEFAULTS
-    with gr.Blocks() as demo:
+    with tab.blocks() as demo:
         with gr.Accordion("How the lab works: the algorithm, the picture, the measures", open=True):
             gr.Markdown(ALGORITHM, latex_delimiters=LATEX)
         loss_md = gr.Markdown(EQUATIONS_MD[d["loss"]], latex_delimiters=LATEX)

@@ -20,7 +20,7 @@ from PIL import Image
 
 from gan_core import pictures
 
-from . import inputs
+from . import inputs, tab
 from .common import grid
 from .latent_map import TAB10, MapGeometry, draw_marks, extent_for, render_codes, render_manifold
 
@@ -258,7 +258,7 @@ def create_demo(encode: Callable, decode: Callable, latents: Callable, elbo_term
     names, labels = h["names"], h["labels"]
     class_names = class_names or [str(i) for i in range(10)]
     legend = " ".join(f'<span style="color:{TAB10[i]}">●</span>&nbsp;{c}&emsp;' for i, c in enumerate(class_names))
-    with gr.Blocks() as demo:
+    with tab.blocks() as demo:
         marks = gr.State(h["empty_marks"]())
         with gr.Accordion("What is going on here? The ELBO, and the KL term", open=True):
             gr.Markdown(EXPLANATION, latex_delimiters=LATEX)
