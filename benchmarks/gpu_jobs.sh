@@ -5,6 +5,8 @@
 #
 # JOB: cgan acgan infogan ddpm sgan-sweep   (first GPU session, 2026-11-28: SECONDS = 390)
 #      ddpm-eval sgan-draws nextframe failures  (second)
+#      techniques   (the "Improved Techniques" ablation of the DCGAN, 3 seeds at 6000 steps, then the
+#                    best row for 30000 steps, shipped as dcgan-fmnist if it beats its FID; SECONDS >= 540)
 # Every line is the suite's ordinary command, which also runs on a CPU, only slower. Each job has
 # a wall-clock limit inside SECONDS, exports its checkpoint every 1000 steps (so a job cut short
 # still leaves a model) and logs to runs/gpu-logs/. At the end the checkpoints it wrote, the run
@@ -64,6 +66,24 @@ sgan_draw() {  # the label-budget sweep at 100 labels, one draw: SGAN and the su
       --first-draw "$1" --results "results-d$1.json"
 }
 
+techniques() {  # every row of the ablation, one process per seed, then the best row longer (--ship);
+  # TECH_STEPS (6000) and TECH_LONG (30000) set the budgets; a job cut short resumes when run again
+  local singles=$((T * 45 / 100)) best=$((T * 15 / 100)) steps=${TECH_STEPS:-6000}
+  local rows="vanilla label-smoothing feature-matching minibatch hist-avg vbn ema"
+  for s in 0 1 2; do  # the rows are resumable and skip what the results file already holds
+    timeout "$singles" python3 -m gan_core.gan.techniques --steps "$steps" --first-seed $s --seeds 1 \
+        --configs $rows > "$LOG/techniques-s$s.log" 2>&1 &
+  done
+  wait
+  for s in 0 1 2; do
+    timeout "$best" python3 -m gan_core.gan.techniques --steps "$steps" --first-seed $s --seeds 1 --configs best \
+        > "$LOG/techniques-best-s$s.log" 2>&1 &
+  done
+  wait
+  timeout $((T - singles - best - 45)) python3 -m gan_core.gan.techniques --long "${TECH_LONG:-30000}" --ship
+  cp checkpoints/dcgan-fmnist/techniques/results.json "$LOG/techniques-results.json"
+}
+
 for j in "$@"; do
   case $j in
     cgan|acgan|infogan) job "$j" gan "$j"; PACK+=("checkpoints/$j-fmnist") ;;
@@ -83,6 +103,7 @@ for j in "$@"; do
               job imbalance failure imbalance imbalance-fmnist 3000
               job collapse failure collapse collapse-fmnist 3000
               PACK+=(checkpoints/counting-gan checkpoints/perspective-gan checkpoints/imbalance-fmnist checkpoints/collapse-fmnist) ;;
+    techniques) job techniques techniques; PACK+=(checkpoints/dcgan-fmnist) ;;
     *) echo "unknown job $j" >&2 ;;
   esac
 done

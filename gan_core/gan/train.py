@@ -5,9 +5,10 @@ from .. import fmnist
 
 def build_dcgan(args, runtime):
     from .dcgan import DCGAN, DCGANTraining
-    model = DCGAN(nz=args.nz, ngf=args.ngf, ndf=args.ndf)
+    model = DCGAN(nz=args.nz, ngf=args.ngf, ndf=args.ndf, vbn=args.vbn, minibatch=args.minibatch)
     algo = DCGANTraining(model, runtime, g_loss=args.g_loss, real_label=1.0 - args.label_smoothing,
-                         lr_d=args.lr_d, lr_g=args.lr_g)
+                         lr_d=args.lr_d, lr_g=args.lr_g, feature_matching=args.feature_matching,
+                         hist_avg=args.hist_avg, ema=args.ema)
     images, _ = fmnist.for_training(args)
     return algo, (images,), "Fashion-MNIST train split (60,000 items, labels unused), padded to 32x32"
 
@@ -20,6 +21,23 @@ def add_dcgan_args(p):
     p.add_argument("--label-smoothing", type=float, default=0.0, help="one-sided: real label = 1 - this")
     p.add_argument("--lr-d", type=float, default=2e-4)
     p.add_argument("--lr-g", type=float, default=2e-4)
+    add_technique_args(p)
+
+
+def add_technique_args(p):
+    """The switches of "Improved Techniques for Training GANs" (Salimans et al. 2016); all off by default."""
+    g = p.add_argument_group("improved techniques (Salimans et al. 2016), all off by default")
+    g.add_argument("--feature-matching", choices=["off", "replace", "add"], default="off",
+                   help="G matches the mean of D's last hidden layer on real data: instead of (replace) or "
+                        "beside (add) its adversarial loss")
+    g.add_argument("--minibatch", type=int, default=0, metavar="K",
+                   help="minibatch discrimination with K kernels on D's last hidden layer (0: off)")
+    g.add_argument("--hist-avg", type=float, default=0.0, metavar="LAMBDA",
+                   help="historical averaging: LAMBDA ||theta - mean of past theta||^2 for both players (0: off)")
+    g.add_argument("--vbn", type=int, default=0, metavar="R",
+                   help="virtual batch norm in G with a fixed reference batch of R codes (0: batch norm)")
+    g.add_argument("--ema", type=float, default=0.0, metavar="DECAY",
+                   help="keep an EMA of G's weights (e.g. 0.999), evaluation only; the exported G is the EMA (0: off)")
 
 
 def _train_part(args):
