@@ -156,6 +156,8 @@ def _main(args, argv, world: distributed.World) -> int:
         # the rate the optimisers hold now: a resumed run keeps its own, and --set-lr changes it
         rates = sorted({g["lr"] for opt in algo.optimizers.values() for g in opt.param_groups})
         training["lr_at_export"] = rates[0] if len(rates) == 1 else rates
+        if hasattr(algo, "before_export"):  # e.g. next-frame G re-estimates its BatchNorm statistics
+            algo.before_export()
         path = checkpoints.save(export_model, args.name, training=training)
         runtime.prepare(export_model)  # save() moved it to the CPU, contiguous: training goes on
         return path

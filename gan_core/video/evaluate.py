@@ -45,30 +45,11 @@ def model_predictor(name: str, runtime=None) -> Predictor:
     return lambda frames, horizon: model.rollout(frames, horizon, runtime).cpu()
 
 
-@torch.no_grad()
 def recalibrate_batchnorm(model, batches: int = 50, batch_size: int = 64, seed: int = 0):
-    """Re-estimate the generator's BatchNorm running statistics on ``batches`` training clips with
-    the final weights (a cumulative average, as SWA's ``update_bn``), in place; returns the model.
-
-    During adversarial training the weights move fast, so the running averages (momentum 0.1)
-    trail the weights they are used with; this measures what that lag costs at test time.
-    """
+    """``nextframe.recalibrate_batchnorm`` on the training split's items; returns the model."""
     from ..fmnist import fashion_mnist
-    images, _ = fashion_mnist(train=True)
-    seqs = data.TrainSequences(images, n=batches * batch_size, seed=seed + 1)
-    bns = [m for m in model.generator.modules() if isinstance(m, torch.nn.BatchNorm2d)]
-    for bn in bns:
-        bn.reset_running_stats()
-        bn.momentum = None                                                  # cumulative average
-    model.generator.train()
-    param = next(model.parameters())
-    for i in range(batches):
-        batch = [t[i * batch_size:(i + 1) * batch_size] for t in seqs.tensors()]
-        frames = data.TrainSequences.frames(images, batch, model.context + 1, torch.Generator().manual_seed(i))
-        model.generator(frames[:, :model.context].to(param.device, param.dtype) * 2 - 1)
-    for bn in bns:
-        bn.momentum = 0.1
-    return model.eval()
+    from .nextframe import recalibrate_batchnorm as recalibrate
+    return recalibrate(model, fashion_mnist(train=True)[0], batches, batch_size, seed).eval()
 
 
 def judge_correct(frames: torch.Tensor, pos: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:

@@ -175,6 +175,34 @@ def l2_loss(pred: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
     return (pred.float() - target.float()).pow(2).mean()
 
 
+@torch.no_grad()
+def recalibrate_batchnorm(model: "NextFrame", items: torch.Tensor, batches: int = 50, batch_size: int = 64,
+                          seed: int = 0) -> "NextFrame":
+    """Re-estimate the generator's BatchNorm running statistics on ``batches`` training clips made of
+    ``items`` with the final weights (a cumulative average, as SWA's ``update_bn``), in place.
+
+    During adversarial training the weights move fast, so the running averages (momentum 0.1)
+    trail the weights they are used with at test time (BENCHMARKS.md, "Next-frame prediction").
+    Training itself is unaffected: in train mode BatchNorm uses the batch's own statistics.
+    """
+    bns = [m for m in model.generator.modules() if isinstance(m, nn.BatchNorm2d)]
+    was_training, momenta = model.generator.training, [bn.momentum for bn in bns]
+    for bn in bns:
+        bn.reset_running_stats()
+        bn.momentum = None                                                  # cumulative average
+    model.generator.train()
+    param = next(model.generator.parameters())
+    seqs = data.TrainSequences(items, n=batches * batch_size, seed=seed + 1)
+    for i in range(batches):
+        batch = [t[i * batch_size:(i + 1) * batch_size] for t in seqs.tensors()]
+        frames = data.TrainSequences.frames(items, batch, model.context + 1, torch.Generator().manual_seed(i))
+        model.generator(frames[:, :model.context].to(param.device, param.dtype) * 2 - 1)
+    for bn, momentum in zip(bns, momenta):
+        bn.momentum = momentum
+    model.generator.train(was_training)
+    return model
+
+
 class NextFrameTraining:
     """One step on a batch of rendered clips: (D step, for ``adv``) then G step.
 
@@ -188,11 +216,14 @@ class NextFrameTraining:
         items: the training items the clips are made of.
         lambda_l2, lambda_gdl, lambda_adv: the loss weights (paper: 1, 1, 0.05).
         lr: Adam learning rate of G and D (betas (0.5, 0.999), as DCGAN).
+        recalibrate_bn: training batches over which G's BatchNorm statistics are re-estimated
+            before each export (``recalibrate_batchnorm``); 0 exports the running averages.
     """
 
     def __init__(self, model: NextFrame, runtime, items: torch.Tensor, *, lambda_l2: float = 1.0,
-                 lambda_gdl: float = 1.0, lambda_adv: float = 0.05, lr: float = 2e-4):
+                 lambda_gdl: float = 1.0, lambda_adv: float = 0.05, lr: float = 2e-4, recalibrate_bn: int = 0):
         self.model = runtime.prepare(model)
+        self.recalibrate_bn = recalibrate_bn
         self.runtime = runtime
         self.items = items.to(runtime.device)
         self.objective = model.objective
@@ -201,6 +232,12 @@ class NextFrameTraining:
         self.optimizers = {"G": torch.optim.Adam(model.generator.parameters(), lr=lr, betas=betas)}
         if self.objective == "adv":
             self.optimizers["D"] = torch.optim.Adam(model.discriminator.parameters(), lr=lr, betas=betas)
+
+    def before_export(self) -> None:
+        """Called by the trainer before the model is saved: re-estimate G's BatchNorm statistics
+        for the weights being exported (when ``recalibrate_bn``)."""
+        if self.recalibrate_bn:
+            recalibrate_batchnorm(self.model, self.items, self.recalibrate_bn)
 
     def clips(self, batch, gen) -> tuple[torch.Tensor, torch.Tensor]:
         """``(context (B, C, 64, 64), target (B, 1, 64, 64))`` in [-1, 1]."""

@@ -15,7 +15,8 @@ from gan_core import checkpoints
 from gan_core.runtime import get_runtime
 from gan_core.testing import fake_fmnist
 from gan_core.video import data, evaluate as ev, metrics
-from gan_core.video.nextframe import NextFrame, NextFrameTraining, gradient_difference_loss, l2_loss
+from gan_core.video.nextframe import (NextFrame, NextFrameTraining, gradient_difference_loss, l2_loss,
+                                     recalibrate_batchnorm)
 
 FP32 = get_runtime(fp32=True)
 
@@ -251,6 +252,41 @@ def test_training_command_exports_and_resumes(tmp_path, monkeypatch):
     assert checkpoints.read_json("nextframe-gdl", "training.json")["steps"] == 4
     assert NextFrame.from_pretrained(str(tmp_path / "ck" / "nextframe-gdl")).objective == "gdl"
     assert read_history(tmp_path / "run") == []               # log_every 25 > 4 steps
+
+
+def test_recalibrated_batch_norm_holds_the_mean_of_the_batches_statistics():
+    images, _ = fake_fmnist(64)
+    m = tiny().eval()
+    weights = {k: v.clone() for k, v in m.state_dict().items() if "running" not in k and "num_batches" not in k}
+    name, first = next((n, x) for n, x in m.generator.named_modules() if isinstance(x, torch.nn.BatchNorm2d))
+    seen = []                                                  # the batch mean of the first BN's input, per batch
+    hook = first.register_forward_pre_hook(lambda mod, inp: seen.append(inp[0].mean((0, 2, 3)).clone()))
+    recalibrate_batchnorm(m, images, batches=3, batch_size=8, seed=5)
+    hook.remove()
+    assert len(seen) == 3
+    assert torch.allclose(first.running_mean, torch.stack(seen).mean(0), atol=1e-5)
+    assert first.momentum == 0.1 and not m.generator.training   # restored
+    assert all(torch.equal(v, weights[k]) for k, v in m.state_dict().items() if k in weights)  # weights untouched
+    again = tiny().eval()                                      # same weights, other statistics: same result
+    again.load_state_dict(weights, strict=False)
+    recalibrate_batchnorm(again, images, batches=3, batch_size=8, seed=5)
+    assert torch.equal(again.generator.state_dict()[f"{name}.running_var"], first.running_var)
+
+
+def test_adversarial_export_re_estimates_batch_norm_statistics(tmp_path, monkeypatch):
+    from gan_core import train
+    monkeypatch.setenv("GAN_SUITE_CHECKPOINTS", str(tmp_path / "ck"))
+    monkeypatch.setattr("gan_core.fmnist.for_training", lambda args, train=True: fake_fmnist(64))
+    calls = []
+    real = NextFrameTraining.before_export
+    monkeypatch.setattr(NextFrameTraining, "before_export", lambda self: (calls.append(self.recalibrate_bn), real(self)))
+    common = ["--width", "4", "--levels", "2", "--d-width", "4", "--d-scales", "1", "--sequences", "16",
+              "--batch-size", "4", "--fp32", "--steps", "1"]
+    assert train.main(["nextframe-adv", *common, "--recalibrate-bn", "2", "--run-dir", str(tmp_path / "a")]) == 0
+    assert train.main(["nextframe-mse", *common, "--run-dir", str(tmp_path / "m")]) == 0
+    assert calls == [2, 0]                                     # adversarial: re-estimated; MSE: default off
+    assert "re-estimated" in checkpoints.read_json("nextframe-adv", "training.json")["batchnorm_statistics"]
+    assert "batchnorm_statistics" not in checkpoints.read_json("nextframe-mse", "training.json")
 
 
 # --- the shipped models --------------------------------------------------------------------------
