@@ -152,8 +152,10 @@ def mount_next_frame() -> None:
 
 
 def mount_training_lab() -> None:
-    from apps import training_lab
+    from apps import technique_table, training_lab
     training_lab.create_demo()  # trains small networks live, per browser session: no checkpoint
+    # below the 2-D lab, the same techniques measured on the Fashion-MNIST DCGAN (a results file)
+    technique_table.create_section(technique_table.load_results())
 
 
 def mount_failure_gallery() -> None:

@@ -50,3 +50,23 @@ def test_every_public_endpoint_is_called_by_some_test(client):
     called = set(re.findall(r'"(/[a-z0-9_]+)"', tests_text))
     assert endpoints, "the app exposes no endpoint"
     assert endpoints <= called, f"endpoints without a client test: {sorted(endpoints - called)}"
+
+
+def test_the_suite_builds_one_web_app_and_every_tab_inside_it(monkeypatch):
+    # a tab built as its own gr.Blocks inside the suite builds a whole FastAPI app nobody serves
+    # (apps/tab.py); the suite must build exactly one, and every tab's listeners must be in it
+    import gradio.routes
+
+    import app
+    from apps import technique_table
+    made = []
+    create = gradio.routes.App.create_app
+    monkeypatch.setattr(gradio.routes.App, "create_app",
+                        staticmethod(lambda *a, **k: made.append(a[0]) or create(*a, **k)))
+    demo = app.build_demo()
+    assert made and all(a is demo for a in made)  # Gradio builds the served app's routes twice itself
+    names = {fn.api_name for fn in demo.fns.values()}
+    assert {"lab_play", "sample_grid", "super_resolve", "nextframe_test", "gallery_dirac"} <= names
+    # the Improved Techniques section sits under the training lab, with its title
+    texts = [getattr(b, "value", None) for b in demo.blocks.values()]
+    assert technique_table.TITLE in texts
