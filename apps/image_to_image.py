@@ -5,7 +5,9 @@ The tab receives callables only: ``translate(task, image, variant)``, ``task_inp
 (a real target as the task represents it), optionally
 ``judge(item) -> (class, probability)``, ``edge_density(edge_map)`` and
 ``color_scores(output, original)``; ``app.py`` wires them to ``gan_core``'s image-to-image API.
-The tasks and their labels arrive as ``tasks = {task: (kind, label)}``, kind "pix2pix" or "cyclegan".
+The tasks and their labels arrive as ``tasks = {task: (kind, label)}``, kind "pix2pix", "cyclegan" or
+"pix2pix-paper" (the paper's data sets, 256x256, trained by whoever has the data: their section
+appears only when one of them is among ``tasks``).
 Run alone: ``python -m apps.image_to_image``.
 """
 from __future__ import annotations
@@ -19,6 +21,9 @@ from PIL import Image
 from . import inputs, tab
 
 UPLOAD_IS = ("the target (a real item or colour photo): derive the input", "the input itself (an edge map)")
+PAPER = "pix2pix-paper"  # the kind of the tasks of the paper's data sets
+PAPER_UPLOAD_IS = ("the input itself (a label map, an aerial photo, a day scene)",
+                   "an A|B file of the data set: translate its input half, compare with the other")
 ZOOM = 8                # 32x32 Fashion-MNIST images are shown 256x256, pixels kept sharp
 MAX_SIDE = 512          # colourisation: larger uploads are shrunk first (CPU time)
 MAX_PIXELS = {"photo": 4_000_000, "item": 1_000_000}   # uploads refused above these (pixels)
@@ -42,6 +47,12 @@ committed colours. The tab shows both models side by side, trained identically e
 **CycleGAN** (Zhu et al., 2017) needs no pairs: two generators $G_{AB}, G_{BA}$ and two discriminators,
 plus the cycle-consistency loss $\lVert G_{BA}(G_{AB}(a)) - a \rVert_1$ that makes the translation keep
 the content of *this* item.
+
+**The paper's data sets.** Labels → facade, labels → street scene, aerial photo → map and day → night
+are the paper's own tasks, at 256×256 with its settings (batch 1, Adam 2·10⁻⁴, λ = 100, 200 epochs;
+day → night 17 epochs at batch 4). Their data cannot be shipped here: each appears in this tab once
+someone who has the data trained it (`python -m gan_core.train pix2pix-facades --data DIR`, README).
+As in the paper, the generator normalises each picture with its own statistics at inference.
 """
 
 OOD_EXPLANATION = """
@@ -92,6 +103,7 @@ def make_handlers(translate: Callable, task_input: Callable, prepare_input: Call
 
     ``tasks``: ``{task: (kind, label)}`` of the tasks this tab serves."""
     pix2pix_tasks, cycle_tasks = labels_of(tasks, "pix2pix"), labels_of(tasks, "cyclegan")
+    paper_tasks = labels_of(tasks, PAPER)
 
     def _call(fn, *args):
         try:
@@ -202,7 +214,31 @@ def make_handlers(translate: Callable, task_input: Callable, prepare_input: Call
                              "make a translation meaningful.")
         return _zoom(item), _zoom(there), _zoom(home), _with(loaded, "\n\n".join(notes))
 
-    return {"run_pix2pix": run_pix2pix, "run_sketch": run_sketch, "run_cyclegan": run_cyclegan}
+    def run_paper(task_label, image, upload_is=PAPER_UPLOAD_IS[0]):
+        task = _task(task_label, paper_tasks, "Task")
+        image, loaded = _require_image(image, "an image", max_pixels=MAX_PIXELS["photo"], min_side=MIN_SIDE["photo"])
+        inputs.choice(upload_is, "'The uploaded image is'", PAPER_UPLOAD_IS)
+        target = None
+        if upload_is == PAPER_UPLOAD_IS[1]:
+            model_input = _call(task_input, task, image)     # the input half of the A|B file
+            target = _call(prepare_target, task, image)      # ... and its other half
+        else:
+            model_input = _call(prepare_input, task, image)
+        out = _call(translate, task, model_input, "pix2pix")
+        notes = [f"The model saw the picture resized to {model_input.width}×{model_input.height}, as it was trained."]
+        if target is not None:
+            t = np.asarray(target.convert("RGB"), dtype=np.float32) / 255
+            err = float(np.abs(np.asarray(out.convert("RGB"), dtype=np.float32) / 255 - t).mean())
+            notes.append(f"Mean |output − target| = {err:.3f} (pixels in [0, 1]).")
+            if color_scores is not None:
+                sc = color_scores(np.asarray(out.convert("RGB")), np.asarray(target.convert("RGB")))
+                notes.append(f"PSNR {sc['psnr']:.2f} dB, SSIM {sc['ssim']:.3f}, colour histogram match a / b "
+                             f"{sc['hist_a']:.2f} / {sc['hist_b']:.2f}. Many outputs fit one input (a facade's "
+                             "colours, a street's cars): a plausible output can score low on these.")
+        return model_input, out, target, _with(loaded, "\n\n".join(notes))
+
+    return {"run_pix2pix": run_pix2pix, "run_sketch": run_sketch, "run_cyclegan": run_cyclegan,
+            "run_paper": run_paper}
 
 
 def create_demo(translate: Callable, task_input: Callable, prepare_input: Callable, prepare_target: Callable, *,
@@ -214,7 +250,8 @@ def create_demo(translate: Callable, task_input: Callable, prepare_input: Callab
     h = make_handlers(translate, task_input, prepare_input, prepare_target, tasks, judge, edge_density, color_scores)
     examples = examples or {}
     pix2pix_tasks, cycle_tasks = labels_of(tasks, "pix2pix"), labels_of(tasks, "cyclegan")
-    p2p_labels, cyc_labels = list(pix2pix_tasks), list(cycle_tasks)
+    paper_tasks = labels_of(tasks, PAPER)
+    p2p_labels, cyc_labels, paper_labels = list(pix2pix_tasks), list(cycle_tasks), list(paper_tasks)
     latex = [{"left": "$$", "right": "$$", "display": True}, {"left": "$", "right": "$", "display": False}]
     with tab.blocks() as demo:
         with gr.Accordion("What is going on here? pix2pix, its ablation, CycleGAN", open=False):
@@ -269,6 +306,28 @@ def create_demo(translate: Callable, task_input: Callable, prepare_input: Callab
                 cyc_rec = gr.Image(label="F(G(a)) (reconstruction)", type="pil", format="png")
             cyc_notes = gr.Markdown()
             go_cyc.click(h["run_cyclegan"], [direction, item], [cyc_a, cyc_b, cyc_rec, cyc_notes], api_name="cyclegan")
+
+        if paper_labels:
+            gr.Markdown("### 3. pix2pix on the paper's data sets (256×256, the published settings)")
+            with gr.Row():
+                with gr.Column():
+                    paper_task = gr.Radio(paper_labels, value=paper_labels[0], label="Task")
+                    paper_upload = inputs.picture_input(label="Upload the input, or an A|B file of the data set",
+                                                        height=260, elem_id="i2i-paper-upload")
+                    paper_is = gr.Radio(list(PAPER_UPLOAD_IS), value=PAPER_UPLOAD_IS[0], label="The uploaded image is")
+                    go_paper = gr.Button("Translate", variant="primary")
+                    rows = [[label, path, PAPER_UPLOAD_IS[1]] for label, key in paper_tasks.items()
+                            for path in examples.get(key, [])]
+                    if rows:
+                        gr.Examples(rows, [paper_task, paper_upload, paper_is],
+                                    label="Examples (held-out A|B files of the training folder)")
+                paper_in = gr.Image(label="Input (what the model sees)", type="pil", format="png")
+                paper_out = gr.Image(label="pix2pix (L1 + cGAN)", type="pil", format="png", elem_id="i2i-paper")
+                paper_target = gr.Image(label="Target (A|B file)", type="pil", format="png")
+            paper_notes = gr.Markdown()
+            go_paper.click(h["run_paper"], [paper_task, paper_upload, paper_is],
+                           [paper_in, paper_out, paper_target, paper_notes], api_name="translate_paper",
+                           concurrency_id="heavy")  # a 256x256 U-Net with 64 channels: about a second on a CPU
 
         with gr.Accordion("Why do some inputs fail?", open=False):
             gr.Markdown(OOD_EXPLANATION)

@@ -7,6 +7,9 @@
 #      ddpm-eval sgan-draws nextframe failures  (second)
 #      techniques   (the "Improved Techniques" ablation of the DCGAN, 3 seeds at 6000 steps, then the
 #                    best row for 30000 steps, shipped as dcgan-fmnist if it beats its FID; SECONDS >= 540)
+#      sketch       (sketch -> photo on BSDS500: pix2pix-sketch and its L1 ablation l1-sketch side by side at
+#                    the paper's settings, 256 px, batch 1, cut at SECONDS - 75, then both measured on the
+#                    BSDS500 test split; needs bsds500/ under GAN_SUITE_SHARED_DATA (default ../shared/data))
 # Every line is the suite's ordinary command, which also runs on a CPU, only slower. Each job has
 # a wall-clock limit inside SECONDS, exports its checkpoint every 1000 steps (so a job cut short
 # still leaves a model) and logs to runs/gpu-logs/. At the end the checkpoints it wrote, the run
@@ -84,6 +87,13 @@ techniques() {  # every row of the ablation, one process per seed, then the best
   cp checkpoints/dcgan-fmnist/techniques/results.json "$LOG/techniques-results.json"
 }
 
+sketch() {  # sketch -> photo: the cGAN and the L1 ablation together, then the test figures into both cards
+  train l1-sketch 80000 > "$LOG/l1-sketch.log" 2>&1 &
+  train pix2pix-sketch 80000
+  wait
+  timeout 60 python3 -m benchmarks.eval_paired sketch
+}
+
 for j in "$@"; do
   case $j in
     cgan|acgan|infogan) job "$j" gan "$j"; PACK+=("checkpoints/$j-fmnist") ;;
@@ -104,6 +114,7 @@ for j in "$@"; do
               job collapse failure collapse collapse-fmnist 3000
               PACK+=(checkpoints/counting-gan checkpoints/perspective-gan checkpoints/imbalance-fmnist checkpoints/collapse-fmnist) ;;
     techniques) job techniques techniques; PACK+=(checkpoints/dcgan-fmnist) ;;
+    sketch) job sketch sketch; PACK+=(checkpoints/pix2pix-sketch checkpoints/l1-sketch) ;;
     *) echo "unknown job $j" >&2 ;;
   esac
 done

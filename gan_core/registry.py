@@ -9,6 +9,7 @@ of the suite is written here once, and mapped to its class by a plain import.
     VAES          key -> (checkpoint, label) of the "VAE latent map" tab
     FAMILIES      key -> (checkpoint, label): one GAN, one VAE, one diffusion model, compared
     NEXT_FRAME    key -> (checkpoint, label) of the "Next frame" tab's three predictors
+    SKETCH        variant -> checkpoint of sketch -> photo (BSDS500 boundary maps -> photos)
     FAILURES      case -> (checkpoint, label) of the models trained for the "Failure gallery" tab
     TRAIN_COMMANDS  training command -> the checkpoint it writes by default
 
@@ -89,6 +90,19 @@ CHECKPOINTS: dict[str, tuple[type, str]] = {
                                 "and the saturating G loss; its history holds G's gradient norm under both losses."),
     "collapse-fmnist": (DCGAN, "DCGAN on Fashion-MNIST with G too fast (3 G steps per D step at 10x D's rate); its "
                                "history holds the judge's class histogram of 500 fixed samples over training."),
+    "pix2pix-sketch": (Pix2Pix, "pix2pix (Isola et al. 2017) sketch -> photo: U-Net + 70x70 PatchGAN, cGAN + 100 x L1, "
+                                "from BSDS500's human-drawn boundary maps to the photos (train split, 200 photos, "
+                                "two 321 px end squares each), 256x256."),
+    "l1-sketch": (Pix2Pix, "The same U-Net as pix2pix-sketch trained with L1 alone: the paper's ablation."),
+    # the pix2pix paper's data sets (AB format); not shipped: trained by whoever has the data
+    "pix2pix-facades": (Pix2Pix, "pix2pix (Isola et al. 2017) labels -> facade on the CMP Facades AB set, the "
+                                 "paper's settings: 256x256, U-Net 256 + 70x70 PatchGAN, cGAN + 100 x L1."),
+    "pix2pix-cityscapes": (Pix2Pix, "pix2pix (Isola et al. 2017) semantic labels -> street scene on the Cityscapes "
+                                    "AB set, the paper's settings: 256x256, U-Net 256 + 70x70 PatchGAN, cGAN + 100 x L1."),
+    "pix2pix-maps": (Pix2Pix, "pix2pix (Isola et al. 2017) aerial photo -> map on the maps AB set (Google Maps, "
+                              "New York), the paper's settings: 256x256, U-Net 256 + 70x70 PatchGAN, cGAN + 100 x L1."),
+    "pix2pix-night": (Pix2Pix, "pix2pix (Isola et al. 2017) day -> night on the night2day AB set (webcams of Laffont "
+                               "et al. 2014), the paper's settings: 256x256, batch 4, cGAN + 100 x L1."),
 }
 
 # training command (python -m gan_core.train COMMAND) -> the checkpoint it writes by default
@@ -114,6 +128,12 @@ TRAIN_COMMANDS: dict[str, str] = {
     "nextframe-mse": "nextframe-mse",
     "nextframe-gdl": "nextframe-gdl",
     "nextframe-adv": "nextframe-adv",
+    "pix2pix-sketch": "pix2pix-sketch",     # BSDS500 boundaries -> photos; l1-sketch: the ablation
+    "l1-sketch": "l1-sketch",
+    "pix2pix-facades": "pix2pix-facades",   # the paper's AB data sets: --data DIR, published settings
+    "pix2pix-cityscapes": "pix2pix-cityscapes",
+    "pix2pix-maps": "pix2pix-maps",
+    "pix2pix-night": "pix2pix-night",
 }
 
 # key -> (checkpoint, label): the Fashion-MNIST generators the sampling tab draws from
@@ -169,15 +189,21 @@ FAILURES: dict[str, tuple[str, str]] = {
     "structure": (GENERATORS["dcgan"][0], "Global structure (DCGAN)"),
 }
 
+# variant -> checkpoint of sketch -> photo on BSDS500 (python -m gan_core.train pix2pix-sketch | l1-sketch)
+SKETCH: dict[str, str] = {"pix2pix": "pix2pix-sketch", "l1": "l1-sketch"}
+
+
 @dataclass(frozen=True)
 class Task:
     """An image-to-image task: which model family serves it and from which checkpoints."""
 
-    kind: str                    # "pix2pix" or "cyclegan"
+    kind: str                    # "pix2pix", "cyclegan" or "pix2pix-paper" (a data set of the paper, trained
+                                 # by the user: on offer once its checkpoint exists)
     checkpoints: dict            # variant -> checkpoint name
     description: str
     label: str                   # the tab's name for it
-    direction: str = "AtoB"      # CycleGAN: which of its two generators
+    direction: str = "AtoB"      # CycleGAN: which of its two generators; pix2pix-paper: which half of the
+                                 # data set's AB files is the input
     classes: tuple = field(default_factory=tuple)  # CycleGAN: (source class, target class)
 
 
@@ -194,6 +220,15 @@ TASKS: dict[str, Task] = {
     "boot2sneaker": Task("cyclegan", {"cyclegan": "cyclegan-sneaker-boot"},
                          "CycleGAN, unpaired: Ankle boot -> Sneaker", "Ankle boot → Sneaker",
                          "BtoA", ("Ankle boot", "Sneaker")),
+    # the pix2pix paper's data sets, 256x256 (gan_core.img2img.train.PAPER_TASKS: the published settings)
+    "labels2facade": Task("pix2pix-paper", {"pix2pix": "pix2pix-facades"},
+                          "colour-coded facade labels (CMP Facades) -> facade photo", "labels → facade", "BtoA"),
+    "labels2street": Task("pix2pix-paper", {"pix2pix": "pix2pix-cityscapes"},
+                          "colour-coded Cityscapes labels -> street scene", "labels → street scene", "BtoA"),
+    "aerial2map": Task("pix2pix-paper", {"pix2pix": "pix2pix-maps"},
+                       "aerial photo -> Google map (New York)", "aerial photo → map", "AtoB"),
+    "day2night": Task("pix2pix-paper", {"pix2pix": "pix2pix-night"},
+                      "a webcam scene by day -> the same scene at night", "day → night", "BtoA"),
 }
 
 

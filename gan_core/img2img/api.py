@@ -10,8 +10,17 @@
 ``gan_core.registry.TASKS`` is the one place that says which checkpoint serves which task and variant.
 Fashion-MNIST tasks work on 32x32 grey images (the 28x28 items with a 2-pixel black border);
 any other picture is fitted into that frame first. Colourisation works at the photo's own size.
+
+The tasks of the pix2pix paper's data sets (kind "pix2pix-paper": labels -> facade, labels ->
+street scene, aerial photo -> map, day -> night) are trained by the user who has the data
+(``python -m gan_core.train pix2pix-facades --data DIR``) and are on offer once their checkpoint
+exists. Their input is the uploaded picture itself, resized to the model's 256x256, as the
+official test code does; an A|B file of the data set can be given whole as the "target":
+``task_input`` then takes its input half and ``prepare_target`` its target half.
 """
 from __future__ import annotations
+
+from pathlib import Path
 
 import numpy as np
 import torch
@@ -22,14 +31,23 @@ from ..fmnist import MissingDataError, crop28, fashion_mnist_for_app
 from ..judge.api import judge_item as judge_28
 from ..registry import TASKS, Task
 from ..runtime import get_runtime
+from . import data
 from .data import edge_map
 
 MAX_PIXELS = 4_000_000  # colourisation input limit (about 2300x1700)
 
 
+PAPER = "pix2pix-paper"  # Task.kind of the paper's data sets: on offer only once trained here
+
+
+def _present(task: Task) -> bool:
+    return all((checkpoints.checkpoint_path(c) / "model.safetensors").exists() for c in task.checkpoints.values())
+
+
 def list_tasks() -> list[str]:
-    """The task names ``translate`` accepts."""
-    return list(TASKS)
+    """The tasks on offer: the suite's own, and those of the pix2pix paper's data sets whose
+    checkpoint is on this machine (``translate`` names the training command of a missing one)."""
+    return [name for name, t in TASKS.items() if t.kind != PAPER or _present(t)]
 
 
 def get_task(task: str) -> Task:
@@ -51,8 +69,7 @@ def checkpoint_for(task: str, variant: str = "pix2pix") -> str:
 
 def available_tasks() -> list[str]:
     """Tasks whose checkpoints are all present on this machine."""
-    return [name for name, t in TASKS.items()
-            if all((checkpoints.checkpoint_path(c) / "model.safetensors").exists() for c in t.checkpoints.values())]
+    return [name for name, t in TASKS.items() if _present(t)]
 
 
 def load(task: str, variant: str = "pix2pix") -> torch.nn.Module:
@@ -97,6 +114,31 @@ def grey_tensor(image: Image.Image) -> torch.Tensor:
 to_pil = pictures.to_pil
 
 
+def is_pair(image: Image.Image) -> bool:
+    """Whether a picture looks like an A|B file of an AB data set: two squares side by side."""
+    return image.width == 2 * image.height
+
+
+def _pair_halves(task: str, image: Image.Image) -> tuple[Image.Image, Image.Image]:
+    """An A|B file -> (input half, target half), by the task's direction."""
+    if not is_pair(image):
+        raise pictures.PictureError(f"a {image.width}x{image.height} picture is not an A|B file of the data set (two "
+                                    "squares side by side, twice as wide as high): upload the input itself")
+    a, b = data.split_ab(image)
+    return (b, a) if get_task(task).direction == "BtoA" else (a, b)
+
+
+def paper_tensor(task: str, image: Image.Image) -> torch.Tensor:
+    """A picture -> ``(1, C, S, S)`` in [0, 1]: flattened on white, resized (bicubic) to the model's
+    training crop S (256), grey if the model takes one channel."""
+    model = load(task)
+    size = getattr(model, "resolution", 256)
+    rgb = pictures.flatten(image).convert("RGB").resize((size, size), Image.BICUBIC)
+    arr = np.asarray(rgb.convert("L") if model.in_channels == 1 else rgb, dtype=np.float32) / 255
+    arr = arr[None] if arr.ndim == 2 else arr.transpose(2, 0, 1)     # (H, W[, 3]) -> (C, S, S)
+    return torch.from_numpy(arr.copy()).unsqueeze(0)
+
+
 # --- the API -----------------------------------------------------------------------------------
 
 def task_input(task: str, target_image: Image.Image) -> Image.Image:
@@ -108,6 +150,8 @@ def task_input(task: str, target_image: Image.Image) -> Image.Image:
         return to_pil(grey_tensor(target_image))
     if t.kind == "cyclegan":
         return to_pil(item_tensor(target_image))
+    if t.kind == PAPER:  # the target of a paper task comes with its input: an A|B file of the data set
+        return to_pil(paper_tensor(task, _pair_halves(task, target_image)[0]))
     raise ValueError(f"no input rule for task {task!r}")  # pragma: no cover - a TASKS entry without one
 
 
@@ -128,6 +172,8 @@ def prepare(task: str, image: Image.Image) -> torch.Tensor:
         return grey_tensor(image)
     if t.kind == "cyclegan":
         return item_tensor(image)
+    if t.kind == PAPER:
+        return paper_tensor(task, image)
     raise ValueError(f"no input rule for task {task!r}")  # pragma: no cover
 
 
@@ -140,7 +186,10 @@ def prepare_target(task: str, image: Image.Image) -> Image.Image:
     """A real target as the task represents it: a 32x32 item, or the colour photo as RGB."""
     if task == "colorize":
         return pictures.flatten(image)
-    get_task(task)
+    if get_task(task).kind == PAPER:  # an A|B file: its target half, at the model's size
+        target = pictures.flatten(_pair_halves(task, image)[1]).convert("RGB")
+        size = getattr(load(task), "resolution", 256)
+        return target.resize((size, size), Image.BICUBIC)
     return to_pil(item_tensor(image))
 
 
@@ -149,6 +198,7 @@ def translate(task: str, image: Image.Image, variant: str = "pix2pix") -> Image.
 
     edges2clothing: an edge map or a drawing -> a 32x32 item. colorize: any photo (greyed
     first) -> a colour photo of the same size. sneaker2boot / boot2sneaker: an item -> an item.
+    The paper's data sets: the picture, resized to 256x256 -> a 256x256 photo or map.
     """
     return to_pil(translate_tensor(task, prepare(task, image), variant))
 
@@ -170,6 +220,7 @@ def example_images(folder=None) -> dict[str, list[str]]:
     folder = (settings.data_cache_dir() / "image_to_image_examples") if folder is None else folder
     folder.mkdir(parents=True, exist_ok=True)
     out: dict[str, list[str]] = {"edges2clothing": [], "colorize": [], "sneaker2boot": [], "boot2sneaker": []}
+    out.update(paper_examples())
     try:
         images, labels = fashion_mnist_for_app(train=False)
         picks = {"edges2clothing": [(0, c) for c in (9, 2, 1, 3, 8)],  # (k-th item of, class)
@@ -190,4 +241,21 @@ def example_images(folder=None) -> dict[str, list[str]]:
             img.thumbnail((384, 384))
             img.save(path)
         out["colorize"].append(str(path))
+    return out
+
+
+def paper_examples(per_task: int = 3) -> dict[str, list[str]]:
+    """A|B files of the held-out split (test/, else val/) of the folder each trained paper task
+    was trained from, when that folder is on this machine (its training.json records it)."""
+    out = {}
+    for name, t in TASKS.items():
+        if t.kind != PAPER or not _present(t):
+            continue
+        try:
+            root = checkpoints.read_json(t.checkpoints["pix2pix"], "training.json").get("data_root")
+            split = data.ab_split_for_evaluation(root) if root else None
+        except (OSError, ValueError, MissingDataError):
+            continue
+        if split:
+            out[name] = [str(p) for p in pictures.photo_files(Path(root) / split)[:per_task]]
     return out

@@ -46,18 +46,22 @@ class UNetGenerator(nn.Module):
 
     Level i has ``ngf * min(2**i, 8)`` channels (64, 128, 256, 512, 512, ... for ngf 64).
     Encoder: Conv(4, stride 2) - BatchNorm - LeakyReLU(0.2) (no norm on the first and the
-    innermost level). Decoder: ReLU - ConvTranspose(4, stride 2) - BatchNorm, dropout 0.5 on
+    innermost level). ``batch_stats``: BatchNorm without running statistics, so training and
+    inference both normalise with the current batch (the paper's inference, Section 3.3). Decoder: ReLU - ConvTranspose(4, stride 2) - BatchNorm, dropout 0.5 on
     the extra ``8 * ngf`` levels of a deep net (as ``unet_256``), Tanh on the output.
     H and W must be multiples of ``2 ** num_downs``.
     """
 
     def __init__(self, in_channels: int, out_channels: int, num_downs: int, ngf: int = 64,
-                 dropout: float = 0.5):
+                 dropout: float = 0.5, batch_stats: bool = False):
         super().__init__()
         if num_downs < 2:
             raise ValueError(f"num_downs must be >= 2, got {num_downs}")
         self.num_downs = num_downs
         ch = [ngf * min(2 ** i, 8) for i in range(num_downs)]
+        # batch_stats: always normalise with the statistics of the batch at hand (no running means),
+        # as the paper does at test time; at batch size 1 this is instance normalisation
+        norm = lambda c: nn.BatchNorm2d(c, track_running_stats=not batch_stats)  # noqa: E731
         self.down = nn.ModuleList()
         for i in range(num_downs):
             c_in = in_channels if i == 0 else ch[i - 1]
@@ -67,7 +71,7 @@ class UNetGenerator(nn.Module):
             elif i == num_downs - 1:
                 layers = [nn.LeakyReLU(0.2, True), conv]                         # innermost: no norm
             else:
-                layers = [nn.LeakyReLU(0.2, True), conv, nn.BatchNorm2d(ch[i])]  # -> (B, ch[i], H/2^(i+1), ...)
+                layers = [nn.LeakyReLU(0.2, True), conv, norm(ch[i])]            # -> (B, ch[i], H/2^(i+1), ...)
             self.down.append(nn.Sequential(*layers))
         self.up = nn.ModuleList()
         for i in range(num_downs):
@@ -76,7 +80,7 @@ class UNetGenerator(nn.Module):
                 layers = [nn.ReLU(True), nn.ConvTranspose2d(c_in, out_channels, 4, 2, 1), nn.Tanh()]
             else:
                 layers = [nn.ReLU(True), nn.ConvTranspose2d(c_in, ch[i - 1], 4, 2, 1, bias=False),
-                          nn.BatchNorm2d(ch[i - 1])]
+                          norm(ch[i - 1])]
                 if 4 <= i < num_downs - 1 and dropout > 0:
                     layers.append(nn.Dropout(dropout))
             self.up.append(nn.Sequential(*layers))
@@ -154,19 +158,24 @@ class Pix2Pix(nn.Module, PyTorchModelHubMixin, library_name="gan-demo-suite",
         predict_chroma: colourisation: G predicts (Cb, Cr) and the output is the RGB image with
             the input's luminance (the official colourisation model does the same in Lab).
         discriminator: False for an L1-only model (no D is built or saved).
+        batch_stats: G's BatchNorm keeps no running statistics and always uses those of the
+            batch at hand, as the paper's inference ("batch normalization using the statistics of
+            the test batch", Section 3.3); with batch size 1 this is instance normalisation.
+            ``translate`` then feeds one image at a time, so an output never depends on the others.
     """
 
     def __init__(self, in_channels: int = 1, out_channels: int = 1, resolution: int = 256, num_downs: int = 0,
                  ngf: int = 64, ndf: int = 64, n_layers_d: int = 3, dropout: float = 0.5,
-                 predict_chroma: bool = False, discriminator: bool = True):
+                 predict_chroma: bool = False, discriminator: bool = True, batch_stats: bool = False):
         super().__init__()
         if predict_chroma and (in_channels, out_channels) != (1, 3):
             raise ValueError("predict_chroma maps a grey image (in_channels=1) to RGB (out_channels=3)")
         self.in_channels, self.out_channels = in_channels, out_channels
-        self.predict_chroma = predict_chroma
+        self.predict_chroma, self.batch_stats = predict_chroma, batch_stats
+        self.resolution = resolution
         self.num_downs = num_downs or default_num_downs(resolution)
         self.generator = UNetGenerator(in_channels, 2 if predict_chroma else out_channels, self.num_downs,
-                                       ngf, dropout)
+                                       ngf, dropout, batch_stats)
         self.discriminator = PatchDiscriminator(in_channels + out_channels, ndf, n_layers_d) if discriminator else None
         self.apply(init_weights)
 
@@ -195,7 +204,9 @@ class Pix2Pix(nn.Module, PyTorchModelHubMixin, library_name="gan-demo-suite",
         ph, pw = (-h) % k, (-w) % k
         x = F.pad(a * 2 - 1, (pw // 2, pw - pw // 2, ph // 2, ph - ph // 2), mode="replicate") if ph or pw \
             else a * 2 - 1
-        out = self(x)[..., ph // 2:ph // 2 + h, pw // 2:pw // 2 + w]
+        # with batch statistics each image is normalised on its own (one at a time)
+        out = torch.cat([self(one) for one in x.split(1)]) if self.batch_stats else self(x)
+        out = out[..., ph // 2:ph // 2 + h, pw // 2:pw // 2 + w]
         return out.float().add(1).div(2).clamp(0, 1)
 
 
