@@ -19,7 +19,7 @@ from pathlib import Path
 import torch
 
 from . import settings
-from .registry import CHECKPOINTS, model_class
+from .registry import CHECKPOINTS, TRAIN_COMMANDS, model_class
 from .runtime import Runtime, get_runtime
 
 class MissingCheckpointError(RuntimeError):
@@ -30,13 +30,18 @@ def checkpoint_path(name: str) -> Path:
     return settings.checkpoint_dir() / name
 
 
+def _train_command(name: str) -> str:
+    """The training command that writes checkpoint ``name`` by default (else its family's)."""
+    return next((cmd for cmd, ckpt in TRAIN_COMMANDS.items() if ckpt == name), name.split("-")[0])
+
+
 def _missing_message(name: str) -> str:
     repo, revision = settings.hub_repo() or "OWNER/NAME", settings.hub_revision()
     return (f"The model '{name}' is not in {checkpoint_path(name).parent}, and it could not be fetched "
             f"from the Hub (offline, or {repo}@{revision} does not have it). "
             f"Fetch the published checkpoints with "
             f"`python -m gan_core.hub pull --repo-id {repo} --revision {revision}`, "
-            f"or train it with `python -m gan_core.train {name.split('-')[0]}` (see README, 'Training').")
+            f"or train it with `python -m gan_core.train {_train_command(name)}` (see README, 'Training').")
 
 
 _cache: dict[tuple, torch.nn.Module] = {}

@@ -155,6 +155,11 @@ def test_generate_is_deterministic_and_cached(tiny_dcgan):
 def test_missing_checkpoint_says_how_to_fix(checkpoint_dir):
     with pytest.raises(checkpoints.MissingCheckpointError, match="python -m gan_core"):
         checkpoints.load("dcgan-fmnist")
+    # the command that writes that very checkpoint, not its family's first word
+    for name, command in (("nextframe-adv", "nextframe-adv"), ("pix2pix-maps", "pix2pix-maps"), ("dcgan-fmnist", "dcgan"),
+                          ("pix2pix-colorize", "pix2pix")):
+        with pytest.raises(checkpoints.MissingCheckpointError, match=f"gan_core.train {command}` "):
+            checkpoints.require(name)
 
 
 def test_runtime_policy():
