@@ -303,7 +303,9 @@ def test_shipped_models_on_a_small_test_subset():
         assert r[key]["psnr_moving"][0] > base["psnr_moving"][0] + 2.0, key
     assert r["mse"]["judge_accuracy"][0] >= 0.5
     assert np.all(np.diff(r["mse"]["psnr"]) < 0)                     # errors compound along the rollout
-    # the claim does not hold for the shipped adversarial model: it is *less* sharp than MSE
-    # and several dB behind it (its BatchNorm running statistics; see BENCHMARKS.md)
-    assert r["mse"]["psnr"][0] > r["adv"]["psnr"][0] + 2.0
-    assert r["mse"]["sharpness"][0] > r["adv"]["sharpness"][0]
+    # with its BatchNorm statistics re-estimated (gan_core.video.recalibrate), the adversarial model is
+    # within about 1 dB of MSE at h = 1 (0.7 dB on 256 sequences; 16 here) and keeps the background
+    # black (SSIM far above MSE's), but it is not clearly sharper (BENCHMARKS.md, "Next-frame prediction")
+    assert r["mse"]["psnr"][0] - 1.5 < r["adv"]["psnr"][0] < r["mse"]["psnr"][0]
+    assert r["adv"]["ssim"][0] > r["mse"]["ssim"][0] + 0.1
+    assert abs(r["adv"]["sharpness"][0] - r["mse"]["sharpness"][0]) < 0.5
