@@ -6,6 +6,7 @@ One row per process, so rows run side by side (one thread each) and a slow one c
     python benchmarks/eval_diffusion.py sample --row ddpm1000 --n 2000 --batch 500  # on a GPU: 500 at a time
     python benchmarks/eval_diffusion.py table --n 2000 --n-small 64 --write-metrics  # FID, coverage, memorisation
     python benchmarks/eval_diffusion.py cost --repeats 3 --write-metrics             # s per 64 images on this CPU
+    python benchmarks/eval_diffusion.py settings --n 512 --steps 50                  # DDIM sampler settings compared
 
 Rows: dcgan, vae16 (their checkpoints from ``gan_core.FAMILIES``), ddpm1000 (DDPM, 1000 ancestral
 steps), ddim10/25/50/100 (DDIM, eta = 0). Samples are drawn ``--batch`` at a time (seed = 1000 +
@@ -153,9 +154,44 @@ def cost(repeats: int, rows: list[str], write: bool) -> dict:
     return out
 
 
+# DDIM settings compared by ``settings``: name -> (scheduler config overrides, eta)
+SAMPLER_SETTINGS = {
+    "leading, eta 0 (shipped)": ({}, 0.0),
+    "trailing, eta 0": ({"timestep_spacing": "trailing"}, 0.0),
+    "leading, eta 1": ({}, 1.0),
+}
+
+
+def sampler_settings(n: int, steps: int, batch: int = 64) -> dict:
+    """Judge figures of DDIM at ``steps`` under each of ``SAMPLER_SETTINGS``, from the same ``n`` x_T
+    (seed 1000 + batch index), with the loop of ``DDPM.denoise`` and a differently configured scheduler."""
+    from diffusers import DDIMScheduler
+
+    import gan_core
+    from gan_core import checkpoints
+    from gan_core.diffusion.ddpm import to_unit
+    model, runtime = checkpoints.load(gan_core.FAMILIES["diffusion"][0]), gan_core.sampling.get_runtime()
+    out = {}
+    for name, (overrides, eta) in SAMPLER_SETTINGS.items():
+        scheduler, images, t0 = DDIMScheduler.from_config({**model.scheduler.config, **overrides}), [], time.time()
+        for b in range((n + batch - 1) // batch):
+            gen = torch.Generator().manual_seed(1000 + b)
+            x = torch.randn(batch, *model.shape, generator=gen)                       # x_T
+            scheduler.set_timesteps(steps)
+            with torch.no_grad(), runtime.autocast():
+                for t in scheduler.timesteps:
+                    eps = model.unet(x, t).sample
+                    x = scheduler.step(eps.float(), t, x.float(), eta=eta, generator=gen).prev_sample
+            images.append(to_unit(x.float()))
+        out[name] = {**figures(torch.cat(images)[:n]), "seconds": round(time.time() - t0)}
+        print(f"DDIM {steps} steps, {name}: judge FID {out[name]['fid']:.2f} at n = {n}", flush=True)
+    return out
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("what", choices=["sample", "table", "cost"])
+    parser.add_argument("what", choices=["sample", "table", "cost", "settings"])
+    parser.add_argument("--steps", type=int, default=50, help="settings: DDIM steps")
     parser.add_argument("--repeats", type=int, default=3, help="cost: timed batches per row")
     parser.add_argument("--row", choices=list(ROWS))
     parser.add_argument("--n", type=int, default=256)
@@ -165,6 +201,8 @@ def main(argv=None) -> int:
     args = parser.parse_args(argv)
     if args.what == "sample":
         print(sample(args.row, args.n, args.batch))
+    elif args.what == "settings":
+        print(json.dumps(sampler_settings(args.n, args.steps, args.batch), indent=1))
     elif args.what == "cost":
         cost(args.repeats, [args.row] if args.row else list(ROWS), args.write_metrics)
     else:
