@@ -66,6 +66,10 @@ TECHNIQUES = """
 **What to try.** Preset *vanilla* on the ring: watch the purple points jump from mode to mode (collapse,
 cycling). Switch A/B to "minibatch discrimination" and press play: both runs start from the same weights
 and see the same data. Pick the *minimax* loss with SGD and see $G$'s gradient vanish once $D$ wins.
+Preset *improved* gives $G$ the size of $D$ (2 × 64) and changes nothing else; let it train 15 000
+iterations (one press of play runs up to 20 000). On the ring it then holds all 8 modes with about 96 % of
+its samples inside the circles; on the grid it is still settling (about 22 of 25 modes, 57 % inside).
+With A/B on packing or learning-rate decay, compare how fast A and B settle into the circles.
 """
 
 

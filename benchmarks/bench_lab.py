@@ -1,19 +1,23 @@
 """Benchmark of the GAN training lab: mode coverage, sample quality and speed on the 2-D sets.
 
-    nice python -m benchmarks.bench_lab --seeds 5 --iters 4000            # presets on ring and grid
+    nice python -m benchmarks.bench_lab --seeds 5 --iters 15000           # presets on ring and grid
+    nice python -m benchmarks.bench_lab --presets improved --sets grid25  # one preset, one set
     nice python -m benchmarks.bench_lab --ablation --sets grid25          # one switch on at a time
     nice python -m benchmarks.bench_lab --ablation --switches "packing (4)" "learning-rate decay"
+    nice python -m benchmarks.bench_lab --ablation --base improved        # improved + one switch at a time
     python -m benchmarks.bench_lab --speed                                 # it/s and the first frame
 
 Measures (gan_core/lab/metrics.py): on 2500 samples of G, a sample is high quality if it lies within
 3σ of its nearest mode, a mode is covered if it is the nearest mode of at least one high-quality
 sample (VEEGAN / PacGAN), and the reverse KL is KL(p_G ‖ p_data) on a 50×50 grid.
 Every configuration runs the same seeds; each seed fixes the initial weights and the data stream.
+``--jsonl FILE`` also appends one line per run (configuration, set, seed, measures) to FILE.
 """
 from __future__ import annotations
 
 import argparse
 import dataclasses
+import json
 import os
 import statistics
 import subprocess
@@ -23,10 +27,21 @@ import torch
 
 from gan_core.lab import metrics
 from gan_core.lab.sessions import AB
-from gan_core.lab.train import PRESETS, Lab
+from gan_core.lab.train import PRESET_ITERATIONS, PRESETS, Lab
 
 SWITCHES = ["feature matching", "minibatch discrimination", "historical averaging", "label smoothing",
             "virtual batch norm", "packing (4)", "unrolled D (5)", "learning-rate decay"]
+
+
+def ablation(base: str, switches: list[str]) -> dict:
+    """The preset ``base``, then ``base`` with one switch of ``switches`` turned on at a time (switches it
+    already has on are skipped)."""
+    configs = {base: PRESETS[base]}
+    for name in switches:
+        field, on, _ = AB[name]
+        if getattr(PRESETS[base], field) != on:
+            configs[f"{base} + {name}"] = dataclasses.replace(PRESETS[base], **{field: on})
+    return configs
 
 
 def run(config, iters: int) -> dict:
@@ -49,12 +64,19 @@ def row(name: str, results: list[dict]) -> str:
             f"{statistics.median(r['its'] for r in results):.0f} |")
 
 
-def table(dataset: str, configs: dict, seeds: int, iters: int) -> None:
+def table(dataset: str, configs: dict, seeds: int, iters: int, jsonl: str | None = None) -> None:
     print(f"\n{dataset}, {iters} iterations, seeds 0-{seeds - 1} (mean ± std), "
           f"load average {os.getloadavg()[0]:.1f}:\n")
     print("| configuration | modes covered | high quality % | reverse KL | median it/s |\n|---|---|---|---|---|")
     for name, config in configs.items():
-        results = [run(dataclasses.replace(config, dataset=dataset, seed=s), iters) for s in range(seeds)]
+        results = []
+        for s in range(seeds):
+            results.append(run(dataclasses.replace(config, dataset=dataset, seed=s), iters))
+            if jsonl:
+                with open(jsonl, "a") as f:
+                    r = {k: v for k, v in results[-1].items() if k != "counts"}
+                    f.write(json.dumps({"configuration": name, "dataset": dataset, "seed": s, "iters": iters,
+                                        **r, "load": os.getloadavg()[0]}) + "\n")
         print(row(name, results), flush=True)
 
 
@@ -111,9 +133,14 @@ def speed(frames: int = 20) -> None:
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--seeds", type=int, default=5)
-    p.add_argument("--iters", type=int, default=4000)
+    p.add_argument("--iters", type=int, default=PRESET_ITERATIONS,
+                   help="iterations per run (default: the presets' budget)")
     p.add_argument("--sets", nargs="+", default=["ring8", "grid25"])
-    p.add_argument("--ablation", action="store_true", help="vanilla + one switch at a time")
+    p.add_argument("--presets", nargs="+", default=list(PRESETS), choices=list(PRESETS), metavar="PRESET",
+                   help="the presets of the presets table (default: all)")
+    p.add_argument("--ablation", action="store_true", help="a preset (--base) + one switch at a time")
+    p.add_argument("--base", default="vanilla", choices=list(PRESETS), help="the ablation's preset (default vanilla)")
+    p.add_argument("--jsonl", help="append one line per run to this file")
     p.add_argument("--switches", nargs="+", default=SWITCHES, choices=SWITCHES, metavar="SWITCH",
                    help="the switches of the ablation (default: all)")
     p.add_argument("--speed", action="store_true")
@@ -130,14 +157,10 @@ def main() -> None:
         return
     for dataset in args.sets:
         if args.ablation:
-            base = PRESETS["vanilla"]
-            configs = {"vanilla": base}
-            for name in args.switches:
-                field, on, _ = AB[name]
-                configs[f"vanilla + {name}"] = dataclasses.replace(base, **{field: on})
+            configs = ablation(args.base, args.switches)
         else:
-            configs = dict(PRESETS)
-        table(dataset, configs, args.seeds, args.iters)
+            configs = {name: PRESETS[name] for name in args.presets}
+        table(dataset, configs, args.seeds, args.iters, args.jsonl)
 
 
 if __name__ == "__main__":

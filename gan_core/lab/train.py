@@ -60,9 +60,12 @@ class LabConfig:
 
 # The tab's presets. "vanilla" is a plain GAN (no switch on) whose G is smaller and shallower than D,
 # which makes it collapse onto a few ring modes and miss grid modes (BENCHMARKS.md, "GAN training lab").
-# "improved" gives G the size of D, packs 2 samples per D input (PacGAN) and decays the learning rate.
+# "improved" gives G the size of D and is meant to train for 15 000 iterations. Packing and the
+# learning-rate decay are left off: at that budget each of them, added to it, lowered the share of samples
+# that settle onto the modes (the high-quality share) and did not raise coverage.
 PRESETS = {"vanilla": LabConfig(g_layers=1, g_units=16, d_layers=2, d_units=64)}
-PRESETS["improved"] = dataclasses.replace(PRESETS["vanilla"], g_layers=2, g_units=64, pack=2, lr_decay=DECAY)
+PRESETS["improved"] = dataclasses.replace(PRESETS["vanilla"], g_layers=2, g_units=64)
+PRESET_ITERATIONS = 15_000  # the budget the presets are measured at (the tab's play runs up to 20 000)
 
 
 _threads_lock = threading.Lock()

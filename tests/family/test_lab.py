@@ -1,6 +1,7 @@
 """The 2-D training lab's maths on tiny tensors, its data sets and metrics, and its steps."""
 from __future__ import annotations
 
+import dataclasses
 import math
 
 import numpy as np
@@ -210,3 +211,26 @@ def test_frame_draws_each_point_where_it_is():
     for (x, y), colour in (((1.0, 1.0), render.REAL - 10), ((-1.0, -2.0), render.FAKE)):
         px, py = np.rint(render._to_px(np.array([[x, y]]), snap["extent"])[0]).astype(int)
         assert (img[py - 1:py + 2, px - 1:px + 2] == colour).all()     # a 3 × 3 dot
+
+
+def test_presets_fit_the_tabs_controls():
+    from gan_core.lab.sessions import DECAY, HIST_AVG, SMOOTH
+    from gan_core.lab.train import PRESETS
+    for name, c in PRESETS.items():
+        assert 0 <= c.g_layers <= 5 and 0 <= c.d_layers <= 5 and 1 <= c.g_units <= 128 and 1 <= c.d_units <= 128, name
+        assert 16 <= c.batch <= 1024 and c.batch % 16 == 0 and 1 <= c.pack <= 4 and c.batch % c.pack == 0, name
+        assert c.lr_decay in (0.0, DECAY) and c.hist_avg in (0.0, HIST_AVG) and c.label_smooth in (0.0, SMOOTH), name
+        assert (c.dataset, c.points, c.seed) == ("ring8", (), 0), name   # the preset leaves data and seed alone
+
+
+def test_ablation_turns_on_one_switch_at_a_time():
+    from benchmarks.bench_lab import SWITCHES, ablation
+    from gan_core.lab.sessions import AB
+    from gan_core.lab.train import PRESETS
+    for base in PRESETS:
+        configs = ablation(base, SWITCHES)
+        assert configs[base] == PRESETS[base]
+        for label, config in configs.items():
+            changed = [f.name for f in dataclasses.fields(config)
+                       if getattr(config, f.name) != getattr(PRESETS[base], f.name)]
+            assert changed == ([] if label == base else [AB[label.split(" + ")[1]][0]]), label

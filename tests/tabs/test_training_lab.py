@@ -122,9 +122,11 @@ def test_equation_and_presets():
     assert "log(1-D(G(z)))" in h["equation"]("minimax").replace(" ", "")
     assert "lambda" in h["equation"]("wgan_gp")
     names = [n for n in tl.NAMES if n not in ("dataset", "points", "seed")]
-    improved, vanilla = (dict(zip(names, h["preset"](p))) for p in ("improved", "vanilla"))
-    config, _, _ = tl.parse(vals(**{**improved, "every": 20}))
-    assert config == tl.dataclasses.replace(tl.LAB_PRESETS["improved"], seed=0)  # the boxes rebuild the preset
+    loaded = {p: dict(zip(names, h["preset"](p))) for p in tl.LAB_PRESETS}
+    for name, values in loaded.items():
+        config, _, _ = tl.parse(vals(**{**values, "every": 20}))
+        assert config == tl.dataclasses.replace(tl.LAB_PRESETS[name], seed=0), name  # the boxes rebuild the preset
+    improved, vanilla = loaded["improved"], loaded["vanilla"]
     assert improved != vanilla and not any(vanilla[n] for n in tl.SWITCH_FIELDS)
 
 
