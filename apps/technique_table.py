@@ -60,7 +60,8 @@ def table_markdown(results: dict, budget: tuple[int, int]) -> str:
     for r in rows(results):
         if (r["steps"], r["batch_size"]) != budget:
             continue
-        lines.append(f"| {r['config']} | `{_switches(r)}` | {r['judge_fid_mean']:.2f} ± {r['judge_fid_std']:.2f} "
+        spread = f"{r['judge_fid_std']:.2f}" if len(r["seeds"]) > 1 else "– (one seed)"
+        lines.append(f"| {r['config']} | `{_switches(r)}` | {r['judge_fid_mean']:.2f} ± {spread} "
                      f"| {len(r['seeds'])} | {r['classes_covered_min']}/10 | {r['nn_ratio_mean']:.3f} "
                      f"| {steps} steps × batch {bs} |")
     return "\n".join(lines)
