@@ -34,6 +34,7 @@ import numpy as np
 import torch
 
 from .. import checkpoints, settings
+from ..registry import GENERATORS
 
 # row -> the switches of `python -m gan_core.train dcgan` it adds to today's recipe
 CONFIGS: dict[str, list[str]] = {
@@ -70,7 +71,8 @@ EXPLANATIONS: dict[str, str] = {
     BEST: "Every switch whose row beat vanilla's mean FID, on together.",
 }
 
-RESULTS = Path("dcgan-fmnist") / "techniques" / "results.json"  # under checkpoints/
+SHIPPED = GENERATORS["dcgan"][0]  # the shipped DCGAN checkpoint: the baseline, and what --ship replaces
+RESULTS = Path(SHIPPED) / "techniques" / "results.json"  # under checkpoints/
 GRID_N = 64
 EVAL_SEED = 0
 
@@ -304,8 +306,8 @@ def run_ablation(args, path: Path, command: str) -> dict:
 
 def baseline() -> dict:
     """The shipped dcgan-fmnist: its judge FID, steps, batch size and how it was trained."""
-    metrics, training = checkpoints.read_json("dcgan-fmnist", "metrics.json"), checkpoints.read_json(
-        "dcgan-fmnist", "training.json")
+    metrics, training = checkpoints.read_json(SHIPPED, "metrics.json"), checkpoints.read_json(
+        SHIPPED, "training.json")
     return {"judge_fid": metrics.get("judge_fid"), "n_samples": metrics.get("n_samples"),
             "steps": training.get("steps"), "batch_size": training.get("batch_size"),
             "command": training.get("command"), "techniques": training.get("techniques", "none")}
@@ -338,7 +340,7 @@ def run_long(args, path: Path, command: str) -> dict | None:
     r, algo, train_args = train_and_judge(row["config"], row["flags"], 0, args.long, args.batch_size, 10000,
                                           settings.REPO_ROOT / "runs" / "techniques", None)
     r["command"] = command
-    shipped = checkpoints.read_json("dcgan-fmnist", "metrics.json").get("judge_fid")
+    shipped = checkpoints.read_json(SHIPPED, "metrics.json").get("judge_fid")
     r["shipped_judge_fid_before"] = shipped
     r["shipped"] = False
     if args.ship and (shipped is None or r["judge_fid"] < shipped):
@@ -352,12 +354,12 @@ def run_long(args, path: Path, command: str) -> dict | None:
                     "wall_time_this_session_s": round(r["train_s"]), "command": train_cmd,
                     "trained_by": command, "torch": torch.__version__, "date": time.strftime("%Y-%m-%d"),
                     **getattr(algo, "card_info", {})}
-        checkpoints.save(model, "dcgan-fmnist", training=training)
+        checkpoints.save(model, SHIPPED, training=training)
         get_runtime().prepare(model)
         checkpoints.clear_cache()
-        figures = evaluate_generator("dcgan-fmnist", 10000, 0, untrained=untrained_twin("dcgan-fmnist"))
+        figures = evaluate_generator(SHIPPED, 10000, 0, untrained=untrained_twin(SHIPPED))
         figures.update(command="python -m gan_core.evaluate dcgan-fmnist", evaluated=time.strftime("%Y-%m-%d"))
-        checkpoints.update_metrics("dcgan-fmnist", figures)
+        checkpoints.update_metrics(SHIPPED, figures)
         r["shipped"] = True
         r["judge_fid_shipped_checkpoint"] = figures["judge_fid"]
     record(path, "long", r, machine=machine())
