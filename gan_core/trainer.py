@@ -18,6 +18,7 @@ Run state is written to ``run_dir`` with safetensors (weights, optimiser moments
 """
 from __future__ import annotations
 
+import contextlib
 import json
 import math
 import os
@@ -30,6 +31,29 @@ import torch
 from safetensors.torch import load_file, save_file
 
 from . import distributed
+
+
+@contextlib.contextmanager
+def reestimating_batchnorm(module: torch.nn.Module):
+    """Re-estimate ``module``'s BatchNorm running statistics with its current weights: inside the
+    block every BatchNorm layer starts from reset statistics, keeps a cumulative average (momentum
+    None, as SWA's ``update_bn``) and the module is in train mode; the forward passes made there are
+    the batches averaged. Afterwards momenta and train/eval mode are restored. The running averages
+    kept during training trail weights that move fast (an adversarial generator) or belong to other
+    weights (an EMA copy); this replaces them."""
+    norms = [m for m in module.modules() if isinstance(m, torch.nn.modules.batchnorm._BatchNorm)]
+    was_training, momenta = module.training, [m.momentum for m in norms]
+    for m in norms:
+        m.reset_running_stats()
+        m.momentum = None
+    module.train()
+    try:
+        with torch.no_grad():
+            yield module
+    finally:
+        for m, momentum in zip(norms, momenta):
+            m.momentum = momentum
+        module.train(was_training)
 
 STATE_WEIGHTS = "train_state.safetensors"
 STATE_META = "train_state.json"

@@ -28,6 +28,7 @@ from .. import distributed
 from ..lab.losses import feature_matching, historical_penalty
 from ..lab.model import MinibatchDiscrimination, VirtualBatchNorm
 from ..prior import standard_normal
+from ..trainer import reestimating_batchnorm
 
 MBD_KERNEL_DIM = 4   # C, the length of each minibatch-discrimination kernel's rows (Salimans Sec. 3.2)
 VBN_SEED = 20160610  # the fixed reference batch of virtual batch norm is z drawn from this seed
@@ -235,26 +236,17 @@ def running_average_update(averages: list[torch.Tensor], params: list[torch.Tens
     torch._foreach_lerp_(averages, params, 1.0 / (updates + 2))
 
 
-@torch.no_grad()
 def recalibrate_batchnorm(generator: Generator, batches: int = 16, batch_size: int = 256, seed: int = 0) -> None:
     """Replace the running statistics of G's batch norms by their plain mean over ``batches`` batches
     of z (fixed seed): what the averaged weights of an EMA generator need, since the running
     statistics seen during training belong to the live weights."""
-    norms = [m for m in generator.modules() if isinstance(m, nn.BatchNorm2d)]
-    if not norms:
+    if not any(isinstance(m, nn.BatchNorm2d) for m in generator.modules()):
         return
-    was_training, momenta = generator.training, [m.momentum for m in norms]
-    for m in norms:
-        m.reset_running_stats()
-        m.momentum = None  # cumulative moving average: the plain mean over the batches
-    generator.train()
     gen = torch.Generator().manual_seed(seed)
     device = next(generator.parameters()).device
-    for _ in range(batches):
-        generator(standard_normal(batch_size, generator.nz, gen).to(device))
-    for m, momentum in zip(norms, momenta):
-        m.momentum = momentum
-    generator.train(was_training)
+    with reestimating_batchnorm(generator):
+        for _ in range(batches):
+            generator(standard_normal(batch_size, generator.nz, gen).to(device))
 
 
 class TechniqueState(nn.Module):

@@ -30,6 +30,7 @@ from huggingface_hub import PyTorchModelHubMixin
 from torch import nn
 
 from ..losses import discriminator_loss, generator_loss_nonsaturating
+from ..trainer import reestimating_batchnorm
 from . import data
 
 OBJECTIVES = ("mse", "gdl", "adv")
@@ -175,31 +176,22 @@ def l2_loss(pred: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
     return (pred.float() - target.float()).pow(2).mean()
 
 
-@torch.no_grad()
 def recalibrate_batchnorm(model: "NextFrame", items: torch.Tensor, batches: int = 50, batch_size: int = 64,
                           seed: int = 0) -> "NextFrame":
     """Re-estimate the generator's BatchNorm running statistics on ``batches`` training clips made of
-    ``items`` with the final weights (a cumulative average, as SWA's ``update_bn``), in place.
+    ``items`` with the final weights (``trainer.reestimating_batchnorm``), in place.
 
     During adversarial training the weights move fast, so the running averages (momentum 0.1)
     trail the weights they are used with at test time (BENCHMARKS.md, "Next-frame prediction").
     Training itself is unaffected: in train mode BatchNorm uses the batch's own statistics.
     """
-    bns = [m for m in model.generator.modules() if isinstance(m, nn.BatchNorm2d)]
-    was_training, momenta = model.generator.training, [bn.momentum for bn in bns]
-    for bn in bns:
-        bn.reset_running_stats()
-        bn.momentum = None                                                  # cumulative average
-    model.generator.train()
     param = next(model.generator.parameters())
     seqs = data.TrainSequences(items, n=batches * batch_size, seed=seed + 1)
-    for i in range(batches):
-        batch = [t[i * batch_size:(i + 1) * batch_size] for t in seqs.tensors()]
-        frames = data.TrainSequences.frames(items, batch, model.context + 1, torch.Generator().manual_seed(i))
-        model.generator(frames[:, :model.context].to(param.device, param.dtype) * 2 - 1)
-    for bn, momentum in zip(bns, momenta):
-        bn.momentum = momentum
-    model.generator.train(was_training)
+    with reestimating_batchnorm(model.generator):
+        for i in range(batches):
+            batch = [t[i * batch_size:(i + 1) * batch_size] for t in seqs.tensors()]
+            frames = data.TrainSequences.frames(items, batch, model.context + 1, torch.Generator().manual_seed(i))
+            model.generator(frames[:, :model.context].to(param.device, param.dtype) * 2 - 1)
     return model
 
 
