@@ -146,6 +146,16 @@ def test_a_paper_task_trains_then_appears_translates_and_syncs(tmp_path, checkpo
     assert "Mean |output − target|" in notes and "PSNR" in notes
     with pytest.raises(tab.gr.Error, match="not an A\\|B file"):
         h["run_paper"]("labels → facade", pair.crop((0, 0, 32, 32)), tab.PAPER_UPLOAD_IS[1])
+    # the broken-file corpus: a refused case is one clear message, an accepted one a result
+    from bad_pictures import corpus
+    for case, (path, expect) in corpus(tmp_path / "corpus").items():
+        try:
+            result = h["run_paper"]("labels → facade", str(path), tab.PAPER_UPLOAD_IS[0])
+        except tab.gr.Error as err:
+            assert expect == "refused" or "error id" not in str(err), (case, str(err))
+            assert len(str(err)) < 400, case
+        else:
+            assert expect == "accepted" and result[1].size == (16, 16), case
 
     # Hub sync carries it: the manifest lists its files and class, and verifies them
     manifest = hub.build_manifest(checkpoint_dir)
