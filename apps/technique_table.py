@@ -80,7 +80,8 @@ def notes_markdown(results: dict) -> str:
                    f"batch {base.get('batch_size')} (techniques: {base.get('techniques', 'none')}).")
     for key, chosen in (results.get("best_rows") or {}).items():
         out.append(f"Best combination at {key.replace('x', ' steps × batch ')}: {', '.join(chosen['rows'])} "
-                   "(each beat vanilla alone).")
+                   "(each beat vanilla alone in the runs done when the combination was first trained; "
+                   "compare the rows above over every seed).")
     for r in results.get("long", []):
         shipped = "shipped as `dcgan-fmnist`" if r.get("shipped") else "not shipped"
         out.append(f"Longer run of {r['config']} (`{' '.join(r['flags'])}`): judge FID {r['judge_fid']:.2f} after "
