@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import numpy as np
 import torch
-from scipy import ndimage
 
 SIZE = 64
 COUNTS = (1, 2, 3)          # the counts that occur in the data
@@ -79,6 +78,7 @@ def analyse(image: np.ndarray) -> dict:
     x = np.asarray(image, dtype=np.float32)
     if x.max() > 1.0:
         x = x / 255.0
+    from scipy import ndimage  # imported on first use: it is not needed to start the server
     labels, k = ndimage.label(x > THRESHOLD, structure=np.ones((3, 3)))   # 8-connected components
     areas = ndimage.sum_labels(np.ones_like(x), labels, index=np.arange(1, k + 1)) if k else np.zeros(0)
     objects = fragments = merged = 0

@@ -16,10 +16,14 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import torch
-from scipy.special import ndtr
 
 DRAWN_SIGMA = 0.1   # σ of each Gaussian around a drawn point
 MAX_DRAWN = 200     # most points a user may draw
+
+
+def _ndtr(x: np.ndarray) -> np.ndarray:
+    """The standard normal CDF Φ(x), in float64 (torch's, which spares the server scipy at start-up)."""
+    return torch.special.ndtr(torch.from_numpy(np.asarray(x, dtype=np.float64))).numpy()
 
 
 @dataclass(frozen=True)
@@ -60,8 +64,8 @@ class Dataset2D:
         Exact for mixtures (products of normal CDF differences), else a 200k-sample histogram.
         """
         if self.kind == "mixture":
-            cx = ndtr((edges[None, :] - self.modes[:, :1]) / self.sigma)   # (M, E) CDF along x
-            cy = ndtr((edges[None, :] - self.modes[:, 1:]) / self.sigma)   # (M, E) CDF along y
+            cx = _ndtr((edges[None, :] - self.modes[:, :1]) / self.sigma)  # (M, E) CDF along x
+            cy = _ndtr((edges[None, :] - self.modes[:, 1:]) / self.sigma)  # (M, E) CDF along y
             px, py = np.diff(cx, axis=1), np.diff(cy, axis=1)              # (M, E-1)
             return np.einsum("my,mx->yx", py, px) / len(self.modes)
         pts = self.sample(200_000, torch.Generator().manual_seed(12345)).numpy()
