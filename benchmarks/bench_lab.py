@@ -30,17 +30,19 @@ from gan_core.lab.sessions import AB
 from gan_core.lab.train import PRESET_ITERATIONS, PRESETS, Lab
 
 SWITCHES = ["feature matching", "minibatch discrimination", "historical averaging", "label smoothing",
-            "virtual batch norm", "packing (4)", "unrolled D (5)", "learning-rate decay"]
+            "virtual batch norm", "packing (4)", "unrolled D (5)", "learning-rate decay", "average of G's weights"]
 
 
 def ablation(base: str, switches: list[str]) -> dict:
-    """The preset ``base``, then ``base`` with one switch of ``switches`` turned on at a time (switches it
-    already has on are skipped)."""
+    """The preset ``base``, then ``base`` with one switch of ``switches`` changed at a time: turned on
+    ("base + switch"), or, where the preset already has it on, turned off ("base − switch")."""
     configs = {base: PRESETS[base]}
     for name in switches:
-        field, on, _ = AB[name]
+        field, on, off = AB[name]
         if getattr(PRESETS[base], field) != on:
             configs[f"{base} + {name}"] = dataclasses.replace(PRESETS[base], **{field: on})
+        else:
+            configs[f"{base} − {name}"] = dataclasses.replace(PRESETS[base], **{field: off})
     return configs
 
 

@@ -55,9 +55,9 @@ def snapshot(lab, n_show: int = 512, n_arrows: int = ARROWS) -> dict:
     gen = torch.Generator().manual_seed(4242)
     real = lab.data.sample(n_show, gen)                                   # (n_show, 2)
     with torch.no_grad():
-        fake = lab.G(lab.noise(n_show, gen))                              # (n_show, 2)
+        fake = lab.shown(lab.noise(n_show, gen))                          # (n_show, 2)
         z = _manifold(lab)
-        lines = lab.G(z.reshape(-1, z.shape[-1])).reshape(len(z), -1, 2).numpy()  # one pass for all lines
+        lines = lab.shown(z.reshape(-1, z.shape[-1])).reshape(len(z), -1, 2).numpy()  # one pass for all lines
     x = fake[:n_arrows].clone().requires_grad_(True)                      # where G's loss pushes samples
     (grad,) = torch.autograd.grad(losses.g_loss(lab.config.loss, lab.D(x)) * n_arrows, x)
     evaluation = metrics.evaluate(lab.samples().numpy(), lab.data)

@@ -24,7 +24,7 @@ AB = {"off": None, "feature matching": ("feature_matching", True, False),
       "minibatch discrimination": ("minibatch", True, False), "historical averaging": ("hist_avg", HIST_AVG, 0.0),
       "label smoothing": ("label_smooth", SMOOTH, 0.0), "virtual batch norm": ("vbn", True, False),
       "packing (4)": ("pack", 4, 1), "unrolled D (5)": ("unroll", 5, 0),
-      "learning-rate decay": ("lr_decay", DECAY, 0.0),
+      "learning-rate decay": ("lr_decay", DECAY, 0.0), "average of G's weights": ("g_ema", True, False),
       **{f"loss: {name}": ("loss", name, "minimax" if name == "nonsaturating" else "nonsaturating")
          for name in losses.LOSSES}}
 

@@ -7,12 +7,15 @@ https://arxiv.org/abs/1406.2661, Algorithm 1):
 Every switch of "Improved Techniques for Training GANs" (Salimans et al., 2016,
 https://arxiv.org/abs/1606.03498) is a field of ``LabConfig``; so are packing (PacGAN, Lin et al.,
 2018, https://arxiv.org/abs/1712.04086) and unrolled D (Metz et al., 2017,
-https://arxiv.org/abs/1611.02163). ``Lab.twin(**change)`` builds an A/B partner that starts from the
+https://arxiv.org/abs/1611.02163); so is an exponential moving average of G's weights (Yazıcı et al.,
+2019, https://arxiv.org/abs/1806.04498), which the lab keeps in every run and shows when switched on.
+``Lab.twin(**change)`` builds an A/B partner that starts from the
 same weights and sees the same data and noise, so the changed switch is the only difference.
 """
 from __future__ import annotations
 
 import contextlib
+import copy
 import dataclasses
 import threading
 from dataclasses import dataclass
@@ -27,6 +30,7 @@ STRUCTURAL = ("dataset", "points", "noise_dim", "g_layers", "g_units", "d_layers
               "minibatch", "vbn", "pack", "seed")  # changing one of these rebuilds the networks
 VBN_REF = 64  # size of the fixed reference batch of virtual batch norm
 DECAY = 1000.0  # τ of the learning-rate decay lr / (1 + t/τ) when it is switched on
+EMA_BETA = 0.999  # decay of the average of G's weights; after t G-steps min(β, (1 + t) / (10 + t))
 
 
 @dataclass(frozen=True)
@@ -56,6 +60,7 @@ class LabConfig:
     pack: int = 1                   # PacGAN: D judges `pack` samples at once
     unroll: int = 0                 # unrolled D steps behind G's update (Metz et al.)
     lr_decay: float = 0.0           # τ > 0: both learning rates are lr / (1 + t/τ) at iteration t, 0 = off
+    g_ema: bool = False             # show and measure the moving average of G's weights instead of G
 
 
 # The tab's presets. "vanilla" is a plain GAN (no switch on) whose G is smaller and shallower than D,
@@ -151,6 +156,10 @@ class Lab:
         self.set_optimizers(c)
         self.d_avg = [p.detach().clone() for p in self.d_params]   # running means for historical averaging
         self.g_avg = [p.detach().clone() for p in self.g_params]
+        # the moving average of G's weights: kept in every run (it never feeds back into the game), so
+        # switching it on mid-run, or in an A/B twin, shows the average of the very same training
+        self.G_ema = copy.deepcopy(self.G).requires_grad_(False)
+        self.g_ema_params = list(self.G_ema.parameters())
         self.d_steps = self.g_steps = 0
         self.history: list[dict] = []
         self.last_d: dict = {}
@@ -220,6 +229,9 @@ class Lab:
         total = loss + c.hist_avg * losses.historical_penalty(self.g_params, self.g_avg) if c.hist_avg else loss
         norm = self._apply(total, self.g_params, self.opt_g, self.g_avg, self.g_steps)  # D gets no update
         self.g_steps += 1
+        with torch.no_grad():  # θ_ema ← β θ_ema + (1 − β) θ, β warming up to EMA_BETA
+            beta = min(EMA_BETA, (1 + self.g_steps) / (10 + self.g_steps))
+            torch._foreach_lerp_(self.g_ema_params, self.g_params, 1.0 - beta)
         with torch.no_grad():
             if fake_out is None:
                 fake_out = self.D(fake.detach())
@@ -288,7 +300,13 @@ class Lab:
                 params = [p - c.d_lr * g for p, g in zip(params, grads)]
         return functional_call(self.D, dict(zip(names, params)), (fake,))
 
+    @property
+    def shown(self):
+        """The generator the figure draws and the measures judge: G, or the average of its weights."""
+        return self.G_ema if self.config.g_ema else self.G
+
     @torch.no_grad()
     def samples(self, n: int = 2500, seed: int = 987654) -> torch.Tensor:
-        """``n`` samples of G ``(n, 2)`` from a fixed evaluation noise (independent of training)."""
-        return self.G(self.noise(n, torch.Generator().manual_seed(seed)))
+        """``n`` samples of the shown generator ``(n, 2)`` from a fixed evaluation noise (independent of
+        training)."""
+        return self.shown(self.noise(n, torch.Generator().manual_seed(seed)))

@@ -223,7 +223,7 @@ def test_presets_fit_the_tabs_controls():
         assert (c.dataset, c.points, c.seed) == ("ring8", (), 0), name   # the preset leaves data and seed alone
 
 
-def test_ablation_turns_on_one_switch_at_a_time():
+def test_ablation_changes_one_switch_at_a_time():
     from benchmarks.bench_lab import SWITCHES, ablation
     from gan_core.lab.sessions import AB
     from gan_core.lab.train import PRESETS
@@ -233,4 +233,32 @@ def test_ablation_turns_on_one_switch_at_a_time():
         for label, config in configs.items():
             changed = [f.name for f in dataclasses.fields(config)
                        if getattr(config, f.name) != getattr(PRESETS[base], f.name)]
-            assert changed == ([] if label == base else [AB[label.split(" + ")[1]][0]]), label
+            if label == base:
+                assert changed == [], label
+                continue
+            name = label.split(" + ")[-1].split(" − ")[-1]
+            field, on, off = AB[name]
+            assert changed == [field], label
+            # "+": the preset has it off and the row turns it on; "−": the preset has it on, the row off
+            assert getattr(config, field) == (on if " + " in label else off), label
+            assert (" + " in label) == (getattr(PRESETS[base], field) != on), label
+
+
+def test_average_of_g_follows_g_and_never_feeds_back():
+    """The moving average of G's weights: θ̄ ← β θ̄ + (1 − β) θ after each G step (β warming up), the same
+    training with the box ticked or not, and the shown samples come from the average when ticked."""
+    from gan_core.lab.train import EMA_BETA
+    plain, shown = Lab(LabConfig(**TINY)), Lab(LabConfig(g_ema=True, **TINY))
+    before = [p.detach().clone() for p in plain.G_ema.parameters()]
+    plain.iteration()
+    shown.iteration()
+    beta = min(EMA_BETA, 2 / 11)                               # after the first G step, t = 1
+    for avg, old, new in zip(plain.G_ema.parameters(), before, plain.G.parameters()):
+        assert torch.allclose(avg, beta * old + (1 - beta) * new, atol=1e-6)
+    plain.run(5)
+    shown.run(5)
+    for a, b in zip(plain.G.parameters(), shown.G.parameters()):   # ticking the box changes no weight
+        assert torch.equal(a, b)
+    assert not torch.equal(plain.samples(), shown.samples())
+    assert torch.equal(shown.samples(), shown.G_ema(shown.noise(2500, torch.Generator().manual_seed(987654))))
+    assert all(not p.requires_grad for p in shown.G_ema.parameters())
