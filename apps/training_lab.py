@@ -15,13 +15,14 @@ from PIL import Image, ImageDraw
 
 from gan_core.lab import data, losses, render
 from gan_core.lab.sessions import AB, DECAY, HIST_AVG, SMOOTH, LabSession, LiveLabs, sync
+from gan_core.lab.train import PRESET_ITERATIONS
 from gan_core.lab.train import PRESETS as LAB_PRESETS
 from gan_core.lab.train import LabConfig
 
 from . import inputs, tab
 
 MAX_LIVE = 4            # labs training at once on the whole server (2 CPU cores)
-MAX_STEPS = 20_000      # iterations one press of play runs at most
+MAX_STEPS = PRESET_ITERATIONS  # iterations one press of play runs at most: the presets' budget
 MAX_SEED = 2**31 - 1
 LATEX = [{"left": "$$", "right": "$$", "display": True}, {"left": "$", "right": "$", "display": False}]
 DATASET_CHOICES = [("Ring of 8 Gaussians", "ring8"), ("Grid of 25 Gaussians", "grid25"), ("Line", "line"),
@@ -63,7 +64,7 @@ TECHNIQUES = """
 - *Learning-rate decay* (Robbins & Monro, 1951): steps of size lr/(1 + t/1000) let the samples settle
   onto the modes instead of jittering around them.
 - *Average of G's weights* (Yazıcı et al., 2019, arXiv:1806.04498): the lab keeps
-  $\bar\theta_G \leftarrow \beta\bar\theta_G + (1-\beta)\theta_G$ after every G step, β = 0.999, in every run. It
+  $\\bar\\theta_G \\leftarrow \\beta\\bar\\theta_G + (1-\\beta)\\theta_G$ after every G step, β = 0.999, in every run. It
   never feeds back into the game; with the box ticked the figure and the measures show the averaged
   generator, whose samples no longer jitter with each step of the game.
 

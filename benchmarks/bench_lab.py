@@ -4,7 +4,9 @@
     nice python -m benchmarks.bench_lab --presets improved --sets grid25  # one preset, one set
     nice python -m benchmarks.bench_lab --ablation --sets grid25          # one switch on at a time
     nice python -m benchmarks.bench_lab --ablation --switches "packing (4)" "learning-rate decay"
-    nice python -m benchmarks.bench_lab --ablation --base improved        # improved + one switch at a time
+    nice python -m benchmarks.bench_lab --ablation --base improved        # improved with one switch changed
+    nice python -m benchmarks.bench_lab --presets improved --seeds 2 --first-seed 3 --jsonl runs/lab.jsonl
+    python -m benchmarks.bench_lab --summarise runs/lab.jsonl              # tables of runs split over processes
     python -m benchmarks.bench_lab --speed                                 # it/s and the first frame
 
 Measures (gan_core/lab/metrics.py): on 2500 samples of G, a sample is high quality if it lies within
@@ -48,10 +50,10 @@ def ablation(base: str, switches: list[str]) -> dict:
 
 def run(config, iters: int) -> dict:
     lab = Lab(config)
-    t0 = time.perf_counter()
+    t0, c0 = time.perf_counter(), time.process_time()
     lab.run(iters)
-    seconds = time.perf_counter() - t0
-    return {**metrics.evaluate(lab.samples().numpy(), lab.data), "its": iters / seconds}
+    seconds, cpu = time.perf_counter() - t0, time.process_time() - c0
+    return {**metrics.evaluate(lab.samples().numpy(), lab.data), "its": iters / seconds, "its_cpu": iters / cpu}
 
 
 def mean_std(values) -> str:
@@ -66,13 +68,13 @@ def row(name: str, results: list[dict]) -> str:
             f"{statistics.median(r['its'] for r in results):.0f} |")
 
 
-def table(dataset: str, configs: dict, seeds: int, iters: int, jsonl: str | None = None) -> None:
-    print(f"\n{dataset}, {iters} iterations, seeds 0-{seeds - 1} (mean ± std), "
+def table(dataset: str, configs: dict, seeds: int, iters: int, jsonl: str | None = None, first_seed: int = 0) -> None:
+    print(f"\n{dataset}, {iters} iterations, seeds {first_seed}-{first_seed + seeds - 1} (mean ± std), "
           f"load average {os.getloadavg()[0]:.1f}:\n")
     print("| configuration | modes covered | high quality % | reverse KL | median it/s |\n|---|---|---|---|---|")
     for name, config in configs.items():
         results = []
-        for s in range(seeds):
+        for s in range(first_seed, first_seed + seeds):
             results.append(run(dataclasses.replace(config, dataset=dataset, seed=s), iters))
             if jsonl:
                 with open(jsonl, "a") as f:
@@ -132,9 +134,36 @@ def speed(frames: int = 20) -> None:
           f"load average at end: {os.getloadavg()[0]:.1f}")
 
 
+def summarise(path: str) -> None:
+    """Tables from a ``--jsonl`` file, e.g. of seeds run in several processes (the last run of each
+    configuration, set, budget and seed counts)."""
+    runs = {}
+    with open(path) as f:
+        for line in f:
+            r = json.loads(line)
+            runs[r["dataset"], r["iters"], r["configuration"], r["seed"]] = r
+    for dataset, iters in dict.fromkeys((d, i) for d, i, _, _ in runs):
+        rows = {}
+        for (d, i, name, seed), r in runs.items():
+            if (d, i) == (dataset, iters):
+                rows.setdefault(name, []).append(r)
+        print(f"\n{dataset}, {iters} iterations (mean ± std over the seeds listed; it/s: median, wall clock):\n")
+        print("| configuration | seeds | modes covered | high quality % | reverse KL | median it/s |\n"
+              "|---|---|---|---|---|---|")
+        for name, results in rows.items():
+            results.sort(key=lambda r: r["seed"])
+            seeds = ", ".join(str(r["seed"]) for r in results)
+            print(row(name, results).replace(f"| {name} |", f"| {name} | {seeds} |", 1))
+        print("\nper seed, modes / high quality %:")
+        for name, results in rows.items():
+            print(f"- {name}: " + ", ".join(f"{r['modes']}/{100 * r['hq']:.1f}" for r in results))
+
+
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--seeds", type=int, default=5)
+    p.add_argument("--first-seed", type=int, default=0, help="number the seeds from here (split runs across processes)")
+    p.add_argument("--summarise", metavar="JSONL", help="only print the tables of a --jsonl file")
     p.add_argument("--iters", type=int, default=PRESET_ITERATIONS,
                    help="iterations per run (default: the presets' budget)")
     p.add_argument("--sets", nargs="+", default=["ring8", "grid25"])
@@ -148,6 +177,9 @@ def main() -> None:
     p.add_argument("--speed", action="store_true")
     p.add_argument("--threads", type=int, default=1, help="torch threads (1 is fastest for these MLPs)")
     args = p.parse_args()
+    if args.summarise:
+        summarise(args.summarise)
+        return
     torch.set_num_threads(args.threads)
     cpu = subprocess.run(["lscpu"], capture_output=True, text=True).stdout
     model = next((l.split(":", 1)[1].strip() for l in cpu.splitlines() if l.startswith("Model name")), "?")
@@ -162,7 +194,7 @@ def main() -> None:
             configs = ablation(args.base, args.switches)
         else:
             configs = {name: PRESETS[name] for name in args.presets}
-        table(dataset, configs, args.seeds, args.iters, args.jsonl)
+        table(dataset, configs, args.seeds, args.iters, args.jsonl, args.first_seed)
 
 
 if __name__ == "__main__":

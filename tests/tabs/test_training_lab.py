@@ -135,3 +135,11 @@ def test_the_page_opens_on_the_vanilla_preset():
     assert {n: tl.DEFAULTS[n] for n in preset} == preset      # the controls start as "Load preset: vanilla"
     config, _, _ = tl.parse(list(tl.DEFAULTS[n] for n in tl.NAMES))
     assert config == tl.LAB_PRESETS["vanilla"]
+
+
+def test_explanations_hold_no_control_characters():
+    """The tab's texts are plain Python strings with LaTeX in them: a single backslash before b, t, f
+    or n would turn into a control character (\\b, \\t ...) and break the formula on the page."""
+    for text in (tl.ALGORITHM, tl.TECHNIQUES):
+        assert not [c for c in text if ord(c) < 32 and c != "\n"]
+    assert "\\bar\\theta_G" in tl.TECHNIQUES
