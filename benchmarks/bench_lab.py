@@ -171,6 +171,8 @@ def main() -> None:
                    help="the presets of the presets table (default: all)")
     p.add_argument("--ablation", action="store_true", help="a preset (--base) + one switch at a time")
     p.add_argument("--base", default="vanilla", choices=list(PRESETS), help="the ablation's preset (default vanilla)")
+    p.add_argument("--without-base", action="store_true",
+                   help="ablation: leave out the preset's own row (runs are deterministic: the presets table has it)")
     p.add_argument("--jsonl", help="append one line per run to this file")
     p.add_argument("--switches", nargs="+", default=SWITCHES, choices=SWITCHES, metavar="SWITCH",
                    help="the switches of the ablation (default: all)")
@@ -192,6 +194,8 @@ def main() -> None:
     for dataset in args.sets:
         if args.ablation:
             configs = ablation(args.base, args.switches)
+            if args.without_base:
+                configs.pop(args.base)
         else:
             configs = {name: PRESETS[name] for name in args.presets}
         table(dataset, configs, args.seeds, args.iters, args.jsonl, args.first_seed)
