@@ -99,7 +99,7 @@ def speed(frames: int = 20) -> None:
     print("| preset | batch | frame every | it/s incl. frames (wall) | it/s incl. frames (CPU time) | "
           "first frame after play | frame alone |\n|---|---|---|---|---|---|---|")
     cold = None
-    for preset in ("vanilla", "improved"):
+    for preset in PRESETS:
         values = dict(zip([n for n in tl.NAMES if n not in ("dataset", "points", "seed")], h["preset"](preset)))
         for every in (25, 50):
             v = {**tl.DEFAULTS, **values, "every": every}
