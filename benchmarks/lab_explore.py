@@ -6,8 +6,9 @@
 Each CONFIG is JSON: ``LabConfig`` fields over a preset (``"base"``, default "vanilla"), and ``"ema"``,
 the decay of the exponential moving average of G's weights (default 0.999). Every EVERY iterations it
 prints "modes / high-quality % / share of the most-populated mode / reverse KL" for the current G and
-the average, on the benchmark's 2500-sample evaluation (``gan_core.lab.metrics``), and at the end the
-CPU time per iteration. BENCHMARKS.md, "GAN training lab", has the runs behind the presets.
+the average, on the benchmark's 2500-sample evaluation (``gan_core.lab.metrics``), followed by the
+median distance of a sample to its nearest mode (d50; the data's own is 1.18σ), and at the end the CPU
+time per iteration. BENCHMARKS.md, "GAN training lab", has the runs behind the presets.
 """
 from __future__ import annotations
 
@@ -17,6 +18,7 @@ import json
 import sys
 import time
 
+import numpy as np
 import torch
 
 from gan_core.lab import metrics
@@ -28,7 +30,8 @@ def evaluate(G, lab: Lab) -> str:
         pts = G(lab.noise(2500, torch.Generator().manual_seed(987654))).numpy()
     m = metrics.evaluate(pts, lab.data)
     top = m["counts"].max() / 2500
-    return f"{m['modes']}/{100 * m['hq']:.0f}%/top{100 * top:.0f}/kl{m['reverse_kl']:.2f}"
+    d50 = np.median(np.linalg.norm(pts[:, None, :] - lab.data.modes[None], axis=2).min(1))
+    return f"{m['modes']}/{100 * m['hq']:.0f}%/top{100 * top:.0f}/kl{m['reverse_kl']:.2f}/d50 {d50:.3f}"
 
 
 def main(argv=None) -> int:
