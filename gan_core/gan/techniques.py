@@ -129,12 +129,13 @@ def _write(path: Path, data: dict) -> None:
     os.replace(tmp, path)
 
 
-def record(path: Path, key: str, entry: dict, **top) -> dict:
+def record(path: Path, key: str, entry: dict, replace=None, **top) -> dict:
     """Append ``entry`` to ``data[key]`` (re-read under a lock, so side-by-side runs keep each other's
-    rows), refresh the summary and the top-level fields ``top``; return the new contents."""
+    rows), dropping the rows for which ``replace(row)`` is true; refresh the summary and the top-level
+    fields ``top``; return the new contents."""
     with _locked(path):
         data = load_results(path)
-        data[key].append(entry)
+        data[key] = [row for row in data[key] if replace is None or not replace(row)] + [entry]
         data.update(top)
         data["summary"] = summarise(data)
         _write(path, data)
@@ -334,12 +335,16 @@ def run_long(args, path: Path, command: str) -> dict | None:
         return None
     done = [r for r in data["long"] if (r["flags"], r["steps"], r["batch_size"]) ==
             (row["flags"], args.long, args.batch_size)]
-    if done:
+    if done and (done[-1].get("shipped") or not args.ship):
         print(f"already trained: {json.dumps(done[-1])}")
         return done[-1]
+    # trained earlier without --ship: its finished run state resumes at once, is judged again and shipped
     r, algo, train_args = train_and_judge(row["config"], row["flags"], 0, args.long, args.batch_size, 10000,
                                           settings.REPO_ROOT / "runs" / "techniques", None)
     r["command"] = command
+    if done:  # the training's own time and command, not this process's (which only resumed it)
+        r.update(train_s=done[-1]["train_s"], resumed_from=done[-1].get("resumed_from", 0),
+                 trained_by=done[-1].get("trained_by") or done[-1].get("command"))
     shipped = checkpoints.read_json(SHIPPED, "metrics.json").get("judge_fid")
     r["shipped_judge_fid_before"] = shipped
     r["shipped"] = False
@@ -352,7 +357,7 @@ def run_long(args, path: Path, command: str) -> dict | None:
                     "steps": args.long, "batch_size": args.batch_size, "seed": 0,
                     "hardware": machine()["runtime"] + "; " + machine()["device"],
                     "wall_time_this_session_s": round(r["train_s"]), "command": train_cmd,
-                    "trained_by": command, "torch": torch.__version__, "date": time.strftime("%Y-%m-%d"),
+                    "trained_by": r.get("trained_by") or command, "shipped_by": command, "torch": torch.__version__, "date": time.strftime("%Y-%m-%d"),
                     **getattr(algo, "card_info", {})}
         checkpoints.save(model, SHIPPED, training=training)
         get_runtime().prepare(model)
@@ -362,7 +367,8 @@ def run_long(args, path: Path, command: str) -> dict | None:
         checkpoints.update_metrics(SHIPPED, figures)
         r["shipped"] = True
         r["judge_fid_shipped_checkpoint"] = figures["judge_fid"]
-    record(path, "long", r, machine=machine())
+    same = (row["flags"], args.long, args.batch_size)
+    record(path, "long", r, replace=lambda x: (x["flags"], x["steps"], x["batch_size"]) == same, machine=machine())
     print(json.dumps({k: v for k, v in r.items() if k != "class_shares"}), flush=True)
     return r
 

@@ -353,3 +353,35 @@ def test_the_long_run_ships_only_when_it_beats_the_shipped_fid(fake_runs, checkp
         long=60, long_config=None, ship=True, batch_size=64), path, "test")
     assert not r["shipped"] and checkpoints.read_json("dcgan-fmnist", "training.json")["steps"] == 50
     assert [x["steps"] for x in json.loads(path.read_text())["long"]] == [50, 60]
+
+
+def test_a_long_run_trained_without_ship_is_shipped_later_with_its_own_training_time(tmp_path, checkpoint_dir,
+                                                                                    monkeypatch):
+    """--long N first, --long N --ship later: the finished run is judged again and shipped, and the card
+    and the results keep the first command's training time (the second process only resumed it)."""
+    path = tmp_path / "results.json"
+    techniques.record(path, "runs", {"config": "ema", "flags": ["--ema", "0.999"], "seed": 0, "steps": 10,
+                                     "batch_size": 64, "n_eval": 100, "judge_fid": 50.0, "classes_covered": 10,
+                                     "min_class_share": 0.05, "nn_ratio": 1.2, "train_s": 1.0})
+    torch.manual_seed(0)
+    algo = DCGANTraining(DCGAN(**TINY), CPU32, ema=0.999)
+    spent = iter([100.0, 0.0])   # the first process trains for 100 s, the second only resumes
+
+    def fake_long(config, flags, seed, steps, batch_size, n_eval, run_root, grid):
+        return ({"config": config, "flags": flags, "seed": seed, "steps": steps, "batch_size": batch_size,
+                 "n_eval": n_eval, "judge_fid": 11.0, "train_s": next(spent), "resumed_from": 0}, algo, None)
+
+    import gan_core.evaluate as ev
+    monkeypatch.setattr(techniques, "train_and_judge", fake_long)
+    monkeypatch.setattr(ev, "evaluate_generator", lambda name, n, seed, untrained=None: {"judge_fid": 11.0})
+    checkpoints.save(DCGAN(**TINY), "dcgan-fmnist", training={"steps": 6000}, metrics={"judge_fid": 13.4})
+    args = argparse.Namespace(long=50, long_config=None, ship=False, batch_size=64)
+    first = techniques.run_long(args, path, "train")
+    assert not first["shipped"] and checkpoints.read_json("dcgan-fmnist", "training.json")["steps"] == 6000
+    assert techniques.run_long(args, path, "again") == first          # without --ship: nothing to do
+    shipped = techniques.run_long(argparse.Namespace(**{**vars(args), "ship": True}), path, "ship")
+    assert shipped["shipped"] and shipped["train_s"] == 100.0 and shipped["trained_by"] == "train"
+    training = checkpoints.read_json("dcgan-fmnist", "training.json")
+    assert training["steps"] == 50 and training["wall_time_this_session_s"] == 100
+    assert (training["trained_by"], training["shipped_by"]) == ("train", "ship")
+    assert [x["shipped"] for x in json.loads(path.read_text())["long"]] == [True]   # one row, replaced
