@@ -5,6 +5,7 @@ One row per process, so rows run side by side (one thread each) and a slow one c
     python benchmarks/eval_diffusion.py sample --row ddim25 --n 256        # -> runs/eval-diffusion/ddim25.safetensors
     python benchmarks/eval_diffusion.py sample --row ddpm1000 --n 2000 --batch 500  # on a GPU: 500 at a time
     python benchmarks/eval_diffusion.py table --n 2000 --n-small 64 --write-metrics  # FID, coverage, memorisation
+    python benchmarks/eval_diffusion.py table --n 2000 --n-small 64 --write-metrics --row dcgan  # one row's figures
     python benchmarks/eval_diffusion.py cost --repeats 3 --write-metrics             # s per 64 images on this CPU
     python benchmarks/eval_diffusion.py settings --n 512 --steps 50                  # DDIM sampler settings compared
 
@@ -112,8 +113,9 @@ def table(rows: dict, n: int, n_small: int) -> str:
     return "\n".join(lines)
 
 
-def write_metrics(rows: dict, n: int, n_small: int) -> None:
-    """The comparison into the diffusion checkpoint's metrics.json (the tab's table reads it)."""
+def write_metrics(rows: dict, n: int, n_small: int, only: str | None = None) -> None:
+    """The comparison into the diffusion checkpoint's metrics.json (the tab's table reads it); with
+    ``only``, that row's figures alone."""
     import gan_core
     from gan_core import checkpoints
     metrics = {"comparison_n": n, "comparison_n_small": n_small}
@@ -124,9 +126,14 @@ def write_metrics(rows: dict, n: int, n_small: int) -> None:
         metrics.update({f"{row}_fid_small": r["small"]["fid"], f"{row}_kl": f["kl"],
                         f"{row}_classes": f["covered"], f"{row}_nn_ratio": f["nn_ratio"],
                         f"{row}_s_per_64_sampled": r["s_per_64"]})
-    metrics["sampled_on"] = next(iter(rows.values()))["info"]["runtime"] if rows else ""
-    metrics["command"] = f"python benchmarks/eval_diffusion.py table --n {n} --n-small {n_small} --write-metrics"
-    metrics["evaluated"] = time.strftime("%Y-%m-%d")
+    command = f"python benchmarks/eval_diffusion.py table --n {n} --n-small {n_small} --write-metrics"
+    if only is None:
+        metrics["sampled_on"] = next(iter(rows.values()))["info"]["runtime"] if rows else ""
+        metrics["command"] = command
+        metrics["evaluated"] = time.strftime("%Y-%m-%d")
+    else:  # one row redone: where and when it was, beside the others' common fields
+        metrics.update({f"{only}_sampled_on": rows[only]["info"]["runtime"], f"{only}_command": f"{command} --row {only}",
+                        f"{only}_evaluated": time.strftime("%Y-%m-%d")})
     checkpoints.update_metrics(gan_core.FAMILIES["diffusion"][0], metrics)
 
 
@@ -208,8 +215,8 @@ def main(argv=None) -> int:
     else:
         rows = measured(args.n, args.n_small)
         print(table(rows, args.n, args.n_small))
-        if args.write_metrics:
-            write_metrics(rows, args.n, args.n_small)
+        if args.write_metrics:  # with --row, only that row's figures (e.g. after retraining one model)
+            write_metrics({args.row: rows[args.row]} if args.row else rows, args.n, args.n_small, args.row)
     return 0
 
 
