@@ -76,7 +76,8 @@ def notes_markdown(results: dict) -> str:
            "nearest training item over the same for 1,000 test items (well below 1 would mean copying)."]
     base = results.get("baseline") or {}
     if base.get("judge_fid") is not None:
-        out.append(f"Shipped `dcgan-fmnist`: judge FID {base['judge_fid']:.2f} after {base.get('steps')} steps × "
+        out.append(f"The model the rows were compared with (`dcgan-fmnist` when they ran): judge FID "
+                   f"{base['judge_fid']:.2f} after {base.get('steps')} steps × "
                    f"batch {base.get('batch_size')} (techniques: {base.get('techniques', 'none')}).")
     for key, chosen in (results.get("best_rows") or {}).items():
         out.append(f"Best combination at {key.replace('x', ' steps × batch ')}: {', '.join(chosen['rows'])} "
