@@ -71,12 +71,12 @@ TECHNIQUES = """
 **What to try.** Preset *vanilla* on the ring: watch the purple points jump from mode to mode (collapse,
 cycling). Switch A/B to "minibatch discrimination" and press play: both runs start from the same weights
 and see the same data. Pick the *minimax* loss with SGD and see $G$'s gradient vanish once $D$ wins.
-Preset *improved* gives $G$ the size of $D$ (2 × 64) and changes nothing else: after one press of play
-(20 000 iterations) it holds all 8 ring modes with about 96 % of its samples inside the circles, but on the
-grid it is still settling (about 22 of 25 modes, 63 % inside). Preset *wide* gives both players 3 × 128
-units, lets $D$ learn at half $G$'s rate and shows the average of $G$'s weights: on the grid about 24 of 25
-modes with 89 % inside, but on the ring it drops a mode on some seeds. Neither reaches every mode on both
-sets. With A/B on "average of G's weights", A and B are the same training: compare how sharp each looks.
+Preset *improved* gives $G$ the size of $D$ (2 × 64) and shows the average of $G$'s weights: after one
+press of play (20 000 iterations) it holds all 8 ring modes with about 98 % of its samples inside the
+circles, but on the grid it is still settling (about 21 of 25 modes, 68 % inside). Preset *wide* gives both
+players 3 × 128 units, lets $D$ learn at half $G$'s rate and shows the average of $G$: on the grid about 24
+of 25 modes with 89 % inside, but on the ring it drops one to four modes on four seeds of five. Neither reaches every
+mode on both sets (5 seeds each, BENCHMARKS.md). With A/B on "average of G's weights", A and B are the same training: compare how sharp each looks.
 """
 
 
