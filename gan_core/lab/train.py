@@ -67,16 +67,16 @@ class LabConfig:
 # which makes it collapse onto a few ring modes and miss grid modes (BENCHMARKS.md, "GAN training lab").
 # "improved" gives G the size of D (2 × 64) and shows the average of G's weights (which changes nothing in
 # the game: on the ring G's own samples jitter off the modes on some seeds late in training, the average's
-# do not): it holds the ring's 8 modes. "wide" gives
-# both players 3 hidden layers of 128 units, steps D at half G's learning rate and shows the average of
-# G's weights: on the grid its samples settle onto the modes (about 89 % of them within 3σ), but it drops
-# a ring mode on some seeds. Both are meant to train for one press of play. (Packing, minibatch
-# discrimination and unrolling cover modes too but settle far more slowly at this budget, or cost about
-# 8× per iteration; the ablation in BENCHMARKS.md changes one switch at a time.)
+# do not): it holds the ring's 8 modes. "wide" gives both players 3 hidden layers of 128 units, steps D
+# at half G's learning rate, smooths D's real label to 0.9 and shows the average of G's weights: on the
+# grid its samples settle onto the modes (about 96 % of them within 3σ) but a seed may still miss a mode
+# or two. Both are meant to train for one press of play. (Packing and learning-rate decay slowed the
+# settling at this budget, feature matching cut the high-quality share in half, and minibatch
+# discrimination and unrolling cost about 8× per iteration; BENCHMARKS.md has the ablation.)
 PRESETS = {"vanilla": LabConfig(g_layers=1, g_units=16, d_layers=2, d_units=64)}
 PRESETS["improved"] = dataclasses.replace(PRESETS["vanilla"], g_layers=2, g_units=64, g_ema=True)
 PRESETS["wide"] = dataclasses.replace(PRESETS["vanilla"], g_layers=3, g_units=128, d_layers=3, d_units=128,
-                                      d_lr=5e-4, g_ema=True)
+                                      d_lr=5e-4, g_ema=True, label_smooth=0.1)
 PRESET_ITERATIONS = 20_000  # the budget the presets are measured at: one press of play in the tab
 
 
