@@ -74,8 +74,9 @@ and see the same data. Pick the *minimax* loss with SGD and see $G$'s gradient v
 Preset *improved* gives $G$ the size of $D$ (2 × 64) and shows the average of $G$'s weights: after one
 press of play (20 000 iterations) it holds all 8 ring modes with about 98 % of its samples inside the
 circles, but on the grid it is still settling (about 21 of 25 modes, 68 % inside). Preset *wide* gives both
-players 3 × 128 units, lets $D$ learn at half $G$'s rate and shows the average of $G$: on the grid about 24
-of 25 modes with 89 % inside, but on the ring it drops one to four modes on four seeds of five. Neither reaches every
+players 3 × 128 units, lets $D$ learn at half $G$'s rate, smooths $D$'s real label to 0.9 and shows the
+average of $G$: on the grid about 24 of 25 modes with 96 % inside, but on the ring it drops two or three
+modes on four seeds of five. Neither reaches every
 mode on both sets (5 seeds each, BENCHMARKS.md). With A/B on "average of G's weights", A and B are the same training: compare how sharp each looks.
 """
 
