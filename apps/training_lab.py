@@ -15,7 +15,7 @@ from PIL import Image, ImageDraw
 
 from gan_core.lab import data, losses, render
 from gan_core.lab.sessions import AB, DECAY, HIST_AVG, SMOOTH, LabSession, LiveLabs, sync
-from gan_core.lab.train import PRESET_ITERATIONS
+from gan_core.lab.train import EMA_BETA, PRESET_ITERATIONS
 from gan_core.lab.train import PRESETS as LAB_PRESETS
 from gan_core.lab.train import LabConfig
 
@@ -317,7 +317,7 @@ def create_demo(max_live: int = MAX_LIVE, max_steps: int = MAX_STEPS, live: Live
                     pack = gr.Slider(1, 4, d["pack"], step=1, label="Packing m (PacGAN; 1 = off)")
                     unroll = gr.Slider(0, 10, d["unroll"], step=1, label="Unrolled D steps (0 = off)")
                     decay = gr.Checkbox(d["lr_decay"], label="Learning-rate decay: lr / (1 + t/1000)")
-                    g_ema = gr.Checkbox(d["g_ema"], label="Show the average of G's weights (EMA, β = 0.999)")
+                    g_ema = gr.Checkbox(d["g_ema"], label=f"Show the average of G's weights (EMA, β = {EMA_BETA})")
                 ab = gr.Dropdown(list(AB), value=d["ab"], label="A/B: run B = A with this one switch changed "
                                                               "(same initial weights, same data)")
             with gr.Column(scale=3):

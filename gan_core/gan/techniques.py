@@ -357,7 +357,8 @@ def run_long(args, path: Path, command: str) -> dict | None:
                     "steps": args.long, "batch_size": args.batch_size, "seed": 0,
                     "hardware": machine()["runtime"] + "; " + machine()["device"],
                     "wall_time_this_session_s": round(r["train_s"]), "command": train_cmd,
-                    "trained_by": r.get("trained_by") or command, "shipped_by": command, "torch": torch.__version__, "date": time.strftime("%Y-%m-%d"),
+                    "trained_by": r.get("trained_by") or command, "shipped_by": command,
+                    "torch": torch.__version__, "date": time.strftime("%Y-%m-%d"),
                     **getattr(algo, "card_info", {})}
         checkpoints.save(model, SHIPPED, training=training)
         get_runtime().prepare(model)

@@ -15,10 +15,8 @@ import uuid
 from dataclasses import dataclass, field
 
 from . import losses
-from .train import DECAY, STRUCTURAL, Lab, LabConfig
+from .train import DECAY, HIST_AVG, SMOOTH, STRUCTURAL, Lab, LabConfig
 
-HIST_AVG = 1e-3         # weight of the historical-averaging penalty when switched on
-SMOOTH = 0.1            # one-sided label smoothing: real target 0.9
 # the A/B partner B is A with one switch changed: label -> (field, value when on, value when off)
 AB = {"off": None, "feature matching": ("feature_matching", True, False),
       "minibatch discrimination": ("minibatch", True, False), "historical averaging": ("hist_avg", HIST_AVG, 0.0),

@@ -30,6 +30,8 @@ STRUCTURAL = ("dataset", "points", "noise_dim", "g_layers", "g_units", "d_layers
               "minibatch", "vbn", "pack", "seed")  # changing one of these rebuilds the networks
 VBN_REF = 64  # size of the fixed reference batch of virtual batch norm
 DECAY = 1000.0  # τ of the learning-rate decay lr / (1 + t/τ) when it is switched on
+HIST_AVG = 1e-3   # weight of the historical-averaging penalty when switched on in the tab
+SMOOTH = 0.1      # one-sided label smoothing in the tab: real target 1 − 0.1 = 0.9
 EMA_BETA = 0.999  # decay of the average of G's weights; after t G-steps min(β, (1 + t) / (10 + t))
 
 
@@ -76,7 +78,7 @@ class LabConfig:
 PRESETS = {"vanilla": LabConfig(g_layers=1, g_units=16, d_layers=2, d_units=64)}
 PRESETS["improved"] = dataclasses.replace(PRESETS["vanilla"], g_layers=2, g_units=64, g_ema=True)
 PRESETS["wide"] = dataclasses.replace(PRESETS["vanilla"], g_layers=3, g_units=128, d_layers=3, d_units=128,
-                                      d_lr=5e-4, g_ema=True, label_smooth=0.1)
+                                      d_lr=5e-4, g_ema=True, label_smooth=SMOOTH)
 PRESET_ITERATIONS = 20_000  # the budget the presets are measured at: one press of play in the tab
 
 
