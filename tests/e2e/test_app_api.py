@@ -63,10 +63,43 @@ def test_the_suite_builds_one_web_app_and_every_tab_inside_it(monkeypatch):
     create = gradio.routes.App.create_app
     monkeypatch.setattr(gradio.routes.App, "create_app",
                         staticmethod(lambda *a, **k: made.append(a[0]) or create(*a, **k)))
-    demo = app.build_demo()
-    assert made and all(a is demo for a in made)  # Gradio builds the served app's routes twice itself
+    spy = gradio.routes.App.create_app
+    demo = app.configure_queue(app.build_demo())
+    assert made == []  # closing the Blocks and queue() would each build one nobody serves: skipped
+    assert gradio.routes.App.create_app is spy  # and the function in place before is back
+    from conftest import free_port
+    demo.launch(server_name="127.0.0.1", server_port=free_port(), prevent_thread_lock=True, quiet=True)
+    try:
+        assert made == [demo]  # launch() builds the one it serves
+        assert demo.app is not None and demo.server_app is demo.app
+    finally:
+        demo.close()
     names = {fn.api_name for fn in demo.fns.values()}
     assert {"lab_play", "sample_grid", "super_resolve", "nextframe_test", "gallery_dirac"} <= names
     # the Improved Techniques section sits under the training lab, with its title
     texts = [getattr(b, "value", None) for b in demo.blocks.values()]
     assert technique_table.TITLE in texts
+
+
+def test_python_app_py_bounds_the_sessions_it_keeps(monkeypatch):
+    # Gradio keeps every session's state and a copy of the page's configuration for 10 000 sessions by
+    # default; `python app.py` keeps GAN_SUITE_SESSIONS and starts serving before loading the models
+    import gradio as gr
+
+    import app
+    from conftest import free_port
+    with gr.Blocks() as tiny:
+        gr.Button("go").click(lambda: None, api_name="go")
+    served, order = [], []
+    monkeypatch.setenv("GAN_SUITE_SESSIONS", "7")
+    monkeypatch.setattr(app, "build_demo", lambda: tiny)
+    monkeypatch.setattr(app, "warm_up", lambda: order.append("warm-up"))
+    monkeypatch.setattr(gr.Blocks, "block_thread", lambda self: served.append(self.is_running))
+    launch = gr.Blocks.launch
+    monkeypatch.setattr(gr.Blocks, "launch", lambda self, **kw: order.append("launch") or launch(self, **kw))
+    try:
+        app.main(["--port", str(free_port())])
+        assert served == [True] and order[0] == "launch"
+        assert tiny.state_holder.capacity == 7
+    finally:
+        tiny.close()
