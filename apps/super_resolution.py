@@ -25,6 +25,8 @@ MODES = [("simulate: downscale ×4 first, then compare with the original (PSNR/S
          ("upscale as is: no ground truth, so no metrics", "upscale")]
 ZOOM = 48  # side of the zoomed window, in output pixels; shown 4x larger
 MAX_UPLOAD_PIXELS = 2048 * 2048  # simulate mode shrinks x4 first; the networks then see at most 512 x 512
+STATE_TTL_S = 900                # seconds a session's panels are kept after its last run
+NO_RESULT = f"Super-resolve an image first (a result is kept for {STATE_TTL_S // 60} minutes after the run)."
 
 EXPLANATION = r"""
 **Single-image super-resolution** recovers a high-resolution (HR) image from a low-resolution (LR)
@@ -141,7 +143,7 @@ def make_handlers(compare: Callable, error_map: Callable, methods: dict) -> dict
         """What the page shows below the panels, from the last result: error heat maps against the
         original (simulate mode), the two-panel slider and the zoom window at the centre."""
         if not state:
-            raise gr.Error("Super-resolve an image first.")
+            raise gr.Error(NO_RESULT)
         panels = state["panels"]
         heatmaps = []
         if state["known_original"]:
@@ -155,7 +157,7 @@ def make_handlers(compare: Callable, error_map: Callable, methods: dict) -> dict
 
     def slide(state, left, right):
         if not state:
-            raise gr.Error("Super-resolve an image first.")
+            raise gr.Error(NO_RESULT)
         keys = {label: k for k, label in labels.items()}
         pair = []
         for label in (left, right):
@@ -169,7 +171,7 @@ def make_handlers(compare: Callable, error_map: Callable, methods: dict) -> dict
 
     def zoom(state, x, y, size):
         if not state:
-            raise gr.Error("Super-resolve an image first.")
+            raise gr.Error(NO_RESULT)
         return zoom_crops(state["panels"], float(x or 0), float(y or 0), int(size or ZOOM), labels)
 
     def click(state, size, evt: gr.SelectData):
@@ -230,7 +232,9 @@ def create_demo(compare: Callable, error_map: Callable, methods: dict, *, exampl
         gr.Markdown("### Where the errors are (simulate mode)")
         heat = gr.Gallery(label="Per-pixel |Y error| against the original", columns=3, format="png", height=320,
                           elem_id="sr-heat")
-        state = gr.State(None)
+        # the panels, kept for the heat maps, slider and zoom: up to 4 x 2048 x 2048 pixels, so they are
+        # dropped STATE_TTL_S after the last run (the zoom then asks for a new run)
+        state = gr.State(None, time_to_live=STATE_TTL_S)
 
         go.click(h["run"], [image, mode], [*panel_imgs, *panel_caps, table, left, right, state],
                  api_name="super_resolve", concurrency_id="heavy").success(

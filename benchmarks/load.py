@@ -4,6 +4,7 @@
     python -m benchmarks.load --users 8 --calls 3
     python -m benchmarks.load --url http://host:7860/ # an app that is already running (no server CPU/RSS)
     python -m benchmarks.load --users 1 --calls 20    # single-user latency per endpoint
+    python -m benchmarks.load --users 4 --calls 11 --minutes 60   # soak: rounds for an hour, RSS after each
 
 Reports, per endpoint and overall: calls, errors (and their messages), p50/p95/max latency; the
 server's CPU seconds per call and its resident memory (read from /proc for a server it started),
@@ -165,6 +166,13 @@ def run_load(url: str, users: int, calls: int, files: dict) -> dict:
     return {"records": records}
 
 
+def soak_point(n: int, t0: float, out: dict, proc) -> dict:
+    """One round of a soak run: when it ended, its errors, and the server's memory then."""
+    return {"round": n, "minutes": round((time.perf_counter() - t0) / 60, 2),
+            "errors": sum(r["error"] is not None for r in out["records"]),
+            "server_rss_mb": round(proc_rss_mb(proc.pid)) if proc else None}
+
+
 def summarise(records: list[dict]) -> dict:
     by_endpoint = defaultdict(list)
     for r in records:
@@ -202,6 +210,9 @@ def main(argv=None) -> int:
     parser.add_argument("--app-dir", type=Path, default=REPO,
                         help="start the app.py of this checkout (e.g. an older commit, to compare)")
     parser.add_argument("--json", type=Path, default=None, help="also write the figures to this file")
+    parser.add_argument("--minutes", type=float, default=0,
+                        help="soak: repeat rounds of users x calls until this many minutes have passed, "
+                             "recording the server's resident memory after each round")
     args = parser.parse_args(argv)
     files = example_files(REPO / "data_cache" / "load_inputs")
     proc, cold = None, None
@@ -216,12 +227,21 @@ def main(argv=None) -> int:
         cpu0 = proc_cpu_seconds(proc.pid) if proc else None
         me0, t0 = time.process_time(), time.perf_counter()
         out = run_load(url, args.users, args.calls, files)
+        rounds = [soak_point(1, t0, out, proc)]
+        while time.perf_counter() - t0 < 60 * args.minutes:  # soak: more rounds, memory after each
+            more = run_load(url, args.users, args.calls, files)
+            out["records"] += more["records"]
+            rounds.append(soak_point(len(rounds) + 1, t0, more, proc))
+            if len(rounds) % 10 == 0:
+                print(json.dumps(rounds[-1]), flush=True)
         wall = time.perf_counter() - t0
         figures = summarise(out["records"])
         n = len(out["records"])
         figures.update(users=args.users, calls_per_user=args.calls, wall_s=round(wall, 2),
                        warmup_errors=[r["error"] for r in warm["records"] if r["error"]],
                        client_cpu_s=round(time.process_time() - me0, 2))
+        if args.minutes:
+            figures["rounds"] = rounds
         if proc:
             server_cpu = proc_cpu_seconds(proc.pid) - cpu0
             figures.update(cold_start_s=round(cold, 2), server_cpu_s=round(server_cpu, 2),

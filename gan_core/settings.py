@@ -14,6 +14,7 @@
 | GAN_SUITE_HEAVY_WORKERS   | 1                                     | ... of the slow endpoints (SR, colour)    |
 | GAN_SUITE_THREADS         | number of CPU cores                   | torch intra-op threads (process-wide)     |
 | GAN_SUITE_QUEUE_SIZE      | 64                                    | waiting requests before "busy, try again" |
+| GAN_SUITE_SESSIONS        | 200                                   | browser sessions whose state is kept      |
 
 An empty GAN_SUITE_HUB_REPO switches the start-up download of missing checkpoints off.
 """
@@ -94,4 +95,11 @@ def torch_threads() -> int:
 def queue_size() -> int:
     """Requests that may wait; one more gets "busy, try again"."""
     return _int("GAN_SUITE_QUEUE_SIZE", 64)
+
+
+def session_capacity() -> int:
+    """Browser sessions whose state the server keeps; beyond it, the least recently used is dropped.
+    Each costs about 2.5 MB (Gradio's copy of the page's configuration, the session's own values), and
+    Gradio's default of 10 000 would let a public link's visitors grow the server without bound."""
+    return _int("GAN_SUITE_SESSIONS", 200)
 
