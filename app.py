@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import functools
+import hashlib
 import logging
 import os
 import threading
@@ -78,7 +79,16 @@ def mount_vae() -> None:
         class_names=gan_core.FMNIST_CLASSES,
         models=gan_core.VAES,
         metrics={name: checkpoints.read_json(name, "metrics.json") for name, _ in gan_core.VAES.values()},
+        cache=(settings.data_cache_dir() / "vae_maps", weights_digest([name for name, _ in gan_core.VAES.values()])),
     )
+
+
+def weights_digest(names: list[str]) -> str:
+    """sha256 of the checkpoints' weight files: what a picture computed from them at start-up may be kept under."""
+    h = hashlib.sha256()
+    for name in names:
+        h.update((checkpoints.checkpoint_path(name) / "model.safetensors").read_bytes())
+    return h.hexdigest()
 
 
 def mount_image_to_image() -> None:

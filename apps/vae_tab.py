@@ -10,7 +10,12 @@ The two 2-D latent planes are drawn as pictures (``apps.latent_map``), so a clic
 """
 from __future__ import annotations
 
+import hashlib
 import math
+import os
+import threading
+import zipfile
+from pathlib import Path
 from typing import Callable
 
 import gradio as gr
@@ -20,7 +25,7 @@ from PIL import Image
 
 from gan_core import pictures
 
-from . import inputs, tab
+from . import inputs, latent_map, tab
 from .common import grid
 from .latent_map import TAB10, MapGeometry, draw_marks, extent_for, render_codes, render_manifold
 
@@ -98,19 +103,31 @@ def _fmt(v, spec: str = ".1f") -> str:
     return "–" if v is None or (isinstance(v, float) and not math.isfinite(v)) else format(v, spec)
 
 
-def make_handlers(encode: Callable, decode: Callable, latents: Callable, elbo_terms: Callable,
-                  test_images: torch.Tensor, test_labels: torch.Tensor, models: dict) -> dict:
-    """The tab's functions as plain Python (tested directly and through the app).
+def map_bases(encode: Callable, decode: Callable, names: dict, test_images: torch.Tensor,
+              test_labels: torch.Tensor, cache: tuple[Path, str] | None = None) -> tuple[dict, dict, dict]:
+    """The two maps before any mark: the codes μ of the test items ``{key: (N, 2)}``, each map's
+    geometry, and its two base pictures ``{(key, "codes" | "manifold"): PIL}``.
 
-    ``encode(name, images) -> (μ, log σ²)``, ``decode(name, z) -> images``, ``latents(name, n, seed)``,
-    ``elbo_terms(name, images, samples=, seed=) -> dict of per-image tensors``; ``test_images``
-    uint8 ``(N, 28, 28)`` with ``test_labels`` ``(N,)`` give the codes drawn on the maps;
-    ``models``: ``{key: (checkpoint, label)}`` for the keys "vae", "ae" (the 2-D maps) and "vae16".
+    Encoding 10 000 items with both models and decoding the manifolds takes about 0.6 s of the
+    suite's start-up, so with ``cache = (folder, digest of the weights)`` the result is kept in
+    ``folder``, in a file named by a digest of the weights, the test items and the drawing code, and
+    read from there while none of them changes.
     """
-    names, labels = {k: models[k][0] for k in KEYS}, {k: models[k][1] for k in KEYS}
-    key_of = {names[k]: k for k in KEYS}
-    n_test = int(test_images.shape[0])
-
+    file = None
+    if cache is not None:
+        h = hashlib.sha256(cache[1].encode())
+        for part in (test_images.numpy().tobytes(), test_labels.numpy().tobytes(),
+                     Path(__file__).read_bytes(), Path(latent_map.__file__).read_bytes(), repr(names).encode()):
+            h.update(part)
+        file = Path(cache[0]) / f"maps-{h.hexdigest()[:20]}.npz"
+        if file.is_file():
+            try:
+                with np.load(file, allow_pickle=False) as f:
+                    codes = {k: torch.from_numpy(f[f"codes_{k}"]) for k in MAPPED}
+                    base = {(k, v): Image.fromarray(f[f"{k}_{v}"]) for k in MAPPED for v in ("codes", "manifold")}
+                return codes, {k: MapGeometry(extent_for(codes[k])) for k in MAPPED}, base
+            except (OSError, KeyError, ValueError, EOFError, zipfile.BadZipFile):
+                pass  # an unreadable cache file is recomputed and replaced
     # 1. the codes of the test items and the geometry of each map
     codes = {k: encode(names[k], test_images)[0] for k in MAPPED}                 # (N, 2) each
     for k in MAPPED:
@@ -122,6 +139,30 @@ def make_handlers(encode: Callable, decode: Callable, latents: Callable, elbo_te
     for k in MAPPED:
         base[k, "codes"] = render_codes(geoms[k], codes[k], test_labels)
         base[k, "manifold"] = render_manifold(geoms[k], lambda z, k=k: decode(names[k], z))
+    if file is not None:
+        file.parent.mkdir(parents=True, exist_ok=True)
+        tmp = file.with_name(f"{file.stem}.{os.getpid()}.{threading.get_ident()}.tmp.npz")
+        np.savez(tmp, **{f"codes_{k}": codes[k].numpy() for k in MAPPED},
+                 **{f"{k}_{v}": np.asarray(img) for (k, v), img in base.items()})
+        os.replace(tmp, file)  # atomic: a second process starting at once reads a whole file or none
+    return codes, geoms, base
+
+
+def make_handlers(encode: Callable, decode: Callable, latents: Callable, elbo_terms: Callable,
+                  test_images: torch.Tensor, test_labels: torch.Tensor, models: dict,
+                  cache: tuple[Path, str] | None = None) -> dict:
+    """The tab's functions as plain Python (tested directly and through the app).
+
+    ``encode(name, images) -> (μ, log σ²)``, ``decode(name, z) -> images``, ``latents(name, n, seed)``,
+    ``elbo_terms(name, images, samples=, seed=) -> dict of per-image tensors``; ``test_images``
+    uint8 ``(N, 28, 28)`` with ``test_labels`` ``(N,)`` give the codes drawn on the maps;
+    ``models``: ``{key: (checkpoint, label)}`` for the keys "vae", "ae" (the 2-D maps) and "vae16";
+    ``cache``: see ``map_bases``.
+    """
+    names, labels = {k: models[k][0] for k in KEYS}, {k: models[k][1] for k in KEYS}
+    key_of = {names[k]: k for k in KEYS}
+    n_test = int(test_images.shape[0])
+    codes, geoms, base = map_bases(encode, decode, names, test_images, test_labels, cache)
 
     def empty_marks() -> dict:
         return {k: {} for k in MAPPED}
@@ -252,9 +293,10 @@ def _measured(metrics: dict, names: dict) -> str:
 
 def create_demo(encode: Callable, decode: Callable, latents: Callable, elbo_terms: Callable,
                 test_images: torch.Tensor, test_labels: torch.Tensor, *, class_names=None,
-                models: dict, metrics: dict | None = None) -> gr.Blocks:
-    """``models``: ``{key: (checkpoint, label)}`` (see ``make_handlers``); ``metrics``: checkpoint -> figures."""
-    h = make_handlers(encode, decode, latents, elbo_terms, test_images, test_labels, models)
+                models: dict, metrics: dict | None = None, cache: tuple[Path, str] | None = None) -> gr.Blocks:
+    """``models``: ``{key: (checkpoint, label)}`` (see ``make_handlers``); ``metrics``: checkpoint -> figures;
+    ``cache``: where the maps' base pictures are kept between starts (see ``map_bases``)."""
+    h = make_handlers(encode, decode, latents, elbo_terms, test_images, test_labels, models, cache)
     names, labels = h["names"], h["labels"]
     class_names = class_names or [str(i) for i in range(10)]
     legend = " ".join(f'<span style="color:{TAB10[i]}">●</span>&nbsp;{c}&emsp;' for i, c in enumerate(class_names))

@@ -11,7 +11,7 @@ import torch
 
 import gan_core
 from apps.latent_map import TILES, MapGeometry, manifold_grid
-from apps.vae_tab import canvas_value, item_from_picture, make_handlers
+from apps.vae_tab import canvas_value, item_from_picture, make_handlers, map_bases
 from conftest import VAES, blobs
 from gan_core.vae.vae import kl_divergence, kl_lecture_slide
 
@@ -59,6 +59,36 @@ def _fake_callables(calls: list):
         return {"reconstruction": rec, "kl": kl, "elbo": -(rec + kl),
                 "kl_lecture_slide": kl_lecture_slide(mu, logvar), "mu": mu, "logvar": logvar}
     return encode, decode, latents, elbo_terms
+
+
+def test_the_maps_are_kept_between_starts_and_recomputed_when_the_weights_change(tmp_path):
+    # the two maps' codes and base pictures cost about 0.6 s of start-up: kept on disk under a digest
+    calls: list = []
+    encode, decode = _fake_callables(calls)[:2]
+    names = {k: m[0] for k, m in gan_core.VAES.items()}
+    images, labels = blobs(50), torch.arange(50) % 10
+    first = map_bases(encode, decode, names, images, labels, (tmp_path, "weights-1"))
+    assert calls and len(list(tmp_path.glob("maps-*.npz"))) == 1
+
+    def refuse(*_):
+        raise AssertionError("the cached maps should have been read")
+    again = map_bases(refuse, refuse, names, images, labels, (tmp_path, "weights-1"))
+    for k in ("vae", "ae"):
+        assert torch.equal(first[0][k], again[0][k])
+        assert first[1][k].extent == again[1][k].extent
+        for view in ("codes", "manifold"):
+            assert np.array_equal(np.asarray(first[2][k, view]), np.asarray(again[2][k, view]))
+    # other weights (or other test items) are another file; a damaged file is recomputed
+    calls.clear()
+    map_bases(encode, decode, names, images, labels, (tmp_path, "weights-2"))
+    assert calls and len(list(tmp_path.glob("maps-*.npz"))) == 2
+    for damage in (lambda b: b[: len(b) // 2], lambda b: b"not a zip"):   # truncated, garbage
+        for f in tmp_path.glob("maps-*.npz"):
+            f.write_bytes(damage(f.read_bytes()))
+        calls.clear()
+        fixed = map_bases(encode, decode, names, images, labels, (tmp_path, "weights-1"))
+        assert calls and torch.equal(fixed[0]["vae"], first[0]["vae"])
+    assert not list(tmp_path.glob("*.tmp.npz"))
 
 
 @pytest.fixture
