@@ -15,7 +15,7 @@ from PIL import Image, ImageDraw
 
 from gan_core.lab import data, losses, render
 from gan_core.lab.sessions import AB, DECAY, HIST_AVG, SMOOTH, LabSession, LiveLabs, sync
-from gan_core.lab.train import EMA_BETA, PRESET_ITERATIONS
+from gan_core.lab.train import EMA_BETA, PRESET_ITERATIONS, R1_GAMMA
 from gan_core.lab.train import PRESETS as LAB_PRESETS
 from gan_core.lab.train import LabConfig
 
@@ -30,12 +30,12 @@ DATASET_CHOICES = [("Ring of 8 Gaussians", "ring8"), ("Grid of 25 Gaussians", "g
 # the controls every training handler reads, in this order
 NAMES = ("dataset", "points", "noise_dim", "noise", "g_layers", "g_units", "d_layers", "d_units", "loss",
          "d_opt", "g_opt", "d_lr", "g_lr", "k", "batch", "seed", "feature_matching", "minibatch", "hist_avg",
-         "label_smooth", "vbn", "pack", "unroll", "lr_decay", "g_ema", "ab", "every")
+         "label_smooth", "vbn", "pack", "unroll", "lr_decay", "g_ema", "r1", "ab", "every")
 DEFAULTS = dict(dataset="ring8", points="", noise_dim=2, noise="gaussian", g_layers=1, g_units=16, d_layers=2,
                 d_units=64, loss="nonsaturating", d_opt="adam", g_opt="adam", d_lr=1e-3, g_lr=1e-3, k=1,
                 batch=256, seed=0, feature_matching=False, minibatch=False, hist_avg=False, label_smooth=False,
-                vbn=False, pack=1, unroll=0, lr_decay=False, g_ema=False, ab="off", every=25)
-SWITCH_FIELDS = ("feature_matching", "minibatch", "hist_avg", "label_smooth", "vbn", "lr_decay", "g_ema")  # boxes
+                vbn=False, pack=1, unroll=0, lr_decay=False, g_ema=False, r1=False, ab="off", every=25)
+SWITCH_FIELDS = ("feature_matching", "minibatch", "hist_avg", "label_smooth", "vbn", "lr_decay", "g_ema", "r1")  # boxes
 PRESETS = {name: {**DEFAULTS, **{f.name: bool(getattr(c, f.name)) if f.name in SWITCH_FIELDS else getattr(c, f.name)
                                  for f in dataclasses.fields(c) if f.name in DEFAULTS and f.name not in ("dataset", "points")}}
            for name, c in LAB_PRESETS.items()}
@@ -67,6 +67,8 @@ TECHNIQUES = """
   $\\bar\\theta_G \\leftarrow \\beta\\bar\\theta_G + (1-\\beta)\\theta_G$ after every G step, β = 0.999, in every run. It
   never feeds back into the game; with the box ticked the figure and the measures show the averaged
   generator, whose samples no longer jitter with each step of the game.
+- *R1 penalty* (Mescheder et al., 2018, arXiv:1801.04406): $D$ also pays $\\tfrac\\gamma2\\,\\mathbb E_x\\lVert\\nabla_x D(x)\\rVert^2$
+  on real points (γ = 1), so it stays flat where the data are and the game settles instead of circling.
 
 **What to try.** Preset *vanilla* on the ring: watch the purple points jump from mode to mode (collapse,
 cycling). Switch A/B to "minibatch discrimination" and press play: both runs start from the same weights
@@ -125,7 +127,7 @@ def parse(values) -> tuple[LabConfig, str, int]:
         hist_avg=HIST_AVG if v["hist_avg"] else 0.0, label_smooth=SMOOTH if v["label_smooth"] else 0.0,
         vbn=bool(v["vbn"]), pack=_number(v["pack"], "Packing", 1, 4, whole=True),
         unroll=_number(v["unroll"], "Unrolled D steps", 0, 10, whole=True), lr_decay=DECAY if v["lr_decay"] else 0.0,
-        g_ema=bool(v["g_ema"]))
+        g_ema=bool(v["g_ema"]), r1=R1_GAMMA if v["r1"] else 0.0)
     if config.batch % config.pack:
         raise gr.Error(f"Batch ({config.batch}) must be a multiple of the packing ({config.pack}).")
     return config, _choice(v["ab"], "A/B", list(AB)), _number(v["every"], "Iterations per frame", 20, 50, whole=True)
@@ -318,6 +320,7 @@ def create_demo(max_live: int = MAX_LIVE, max_steps: int = MAX_STEPS, live: Live
                     unroll = gr.Slider(0, 10, d["unroll"], step=1, label="Unrolled D steps (0 = off)")
                     decay = gr.Checkbox(d["lr_decay"], label="Learning-rate decay: lr / (1 + t/1000)")
                     g_ema = gr.Checkbox(d["g_ema"], label=f"Show the average of G's weights (EMA, β = {EMA_BETA})")
+                    r1 = gr.Checkbox(d["r1"], label=f"R1 penalty on real points (γ = {R1_GAMMA:g})")
                 ab = gr.Dropdown(list(AB), value=d["ab"], label="A/B: run B = A with this one switch changed "
                                                               "(same initial weights, same data)")
             with gr.Column(scale=3):
@@ -333,7 +336,7 @@ def create_demo(max_live: int = MAX_LIVE, max_steps: int = MAX_STEPS, live: Live
                                interactive=False)
                 info = gr.Markdown(elem_id="lab-status")
         controls = [dataset, points, noise_dim, noise, g_layers, g_units, d_layers, d_units, loss, d_opt, g_opt,
-                    d_lr, g_lr, k, batch, seed, fm, mbd, ha, ls, vbn, pack, unroll, decay, g_ema, ab, every]
+                    d_lr, g_lr, k, batch, seed, fm, mbd, ha, ls, vbn, pack, unroll, decay, g_ema, r1, ab, every]
         ins, outs = [state, *controls], [state, fig, info]
         play.click(h["play"], ins, outs, api_name="lab_play", concurrency_limit=h["live"].cap + 2)
         pause.click(h["pause"], state, [state, info], api_name="lab_pause", concurrency_limit=None)

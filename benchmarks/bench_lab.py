@@ -32,7 +32,8 @@ from gan_core.lab.sessions import AB
 from gan_core.lab.train import PRESET_ITERATIONS, PRESETS, Lab
 
 SWITCHES = ["feature matching", "minibatch discrimination", "historical averaging", "label smoothing",
-            "virtual batch norm", "packing (4)", "unrolled D (5)", "learning-rate decay", "average of G's weights"]
+            "virtual batch norm", "packing (4)", "unrolled D (5)", "learning-rate decay", "average of G's weights",
+            "R1 penalty"]
 
 
 def ablation(base: str, switches: list[str]) -> dict:

@@ -15,7 +15,7 @@ import uuid
 from dataclasses import dataclass, field
 
 from . import losses
-from .train import DECAY, HIST_AVG, SMOOTH, STRUCTURAL, Lab, LabConfig
+from .train import DECAY, HIST_AVG, R1_GAMMA, SMOOTH, STRUCTURAL, Lab, LabConfig
 
 # the A/B partner B is A with one switch changed: label -> (field, value when on, value when off)
 AB = {"off": None, "feature matching": ("feature_matching", True, False),
@@ -23,6 +23,7 @@ AB = {"off": None, "feature matching": ("feature_matching", True, False),
       "label smoothing": ("label_smooth", SMOOTH, 0.0), "virtual batch norm": ("vbn", True, False),
       "packing (4)": ("pack", 4, 1), "unrolled D (5)": ("unroll", 5, 0),
       "learning-rate decay": ("lr_decay", DECAY, 0.0), "average of G's weights": ("g_ema", True, False),
+      "R1 penalty": ("r1", R1_GAMMA, 0.0),
       **{f"loss: {name}": ("loss", name, "minimax" if name == "nonsaturating" else "nonsaturating")
          for name in losses.LOSSES}}
 

@@ -32,6 +32,7 @@ VBN_REF = 64  # size of the fixed reference batch of virtual batch norm
 DECAY = 1000.0  # τ of the learning-rate decay lr / (1 + t/τ) when it is switched on
 HIST_AVG = 1e-3   # weight of the historical-averaging penalty when switched on in the tab
 SMOOTH = 0.1      # one-sided label smoothing in the tab: real target 1 − 0.1 = 0.9
+R1_GAMMA = 1.0   # γ of the zero-centred gradient penalty on real points when switched on
 EMA_BETA = 0.999  # decay of the average of G's weights; after t G-steps min(β, (1 + t) / (10 + t))
 
 
@@ -63,6 +64,7 @@ class LabConfig:
     unroll: int = 0                 # unrolled D steps behind G's update (Metz et al.)
     lr_decay: float = 0.0           # τ > 0: both learning rates are lr / (1 + t/τ) at iteration t, 0 = off
     g_ema: bool = False             # show and measure the moving average of G's weights instead of G
+    r1: float = 0.0                 # γ of the zero-centred gradient penalty on real data, 0 = off (Mescheder et al.)
 
 
 # The tab's presets. "vanilla" is a plain GAN (no switch on) whose G is smaller and shallower than D,
@@ -202,6 +204,8 @@ class Lab:
     def d_step(self) -> dict:
         c, t = self.config, self.d_steps
         real = self.data.sample(c.batch, self._at(t, 0))                           # (B, 2)
+        if c.r1:
+            real.requires_grad_(True)  # for ∇ₓD(x) on the real points
         with torch.no_grad():                                                      # G is fixed
             fake = self.G(self.noise(c.batch, self._at(t, 1)))                      # (B, 2)
         if self.D.mbd is None:  # one pass over both halves; minibatch features need separate batches
@@ -213,6 +217,8 @@ class Lab:
         if c.loss == "wgan_gp":
             u = torch.rand(c.batch, 1, generator=self._at(t, 2))
             loss = loss + c.gp_weight * losses.gradient_penalty(self.D, real, fake, u, c.pack)
+        if c.r1:
+            loss = loss + c.r1 / 2 * losses.r1_penalty(real_out, real)
         total = loss + c.hist_avg * losses.historical_penalty(self.d_params, self.d_avg) if c.hist_avg else loss
         norm = self._apply(total, self.d_params, self.opt_d, self.d_avg, self.d_steps)
         self.d_steps += 1

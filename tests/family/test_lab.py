@@ -43,6 +43,22 @@ def test_historical_penalty_and_running_average():
         assert torch.allclose(avg, mean, atol=1e-6)
 
 
+def test_r1_penalty_is_the_squared_input_gradient_on_real_points():
+    # D(x) = w·x + b has ∇ₓD = w at every point: the penalty is ‖w‖²; for D(x) = ‖x‖², ∇ = 2x
+    w = torch.tensor([3.0, -4.0])
+    x = torch.randn(6, 2).requires_grad_(True)
+    assert losses.r1_penalty(x @ w + 1.0, x).item() == pytest.approx(25.0)
+    x2 = torch.tensor([[1.0, 0.0], [0.0, 2.0]], requires_grad=True)
+    assert losses.r1_penalty((x2 ** 2).sum(1), x2).item() == pytest.approx((4 + 16) / 2)
+    # in a D step it changes D's update (γ/2 times the penalty is added) and leaves G untouched
+    plain, pen = Lab(LabConfig(**TINY)), Lab(LabConfig(r1=10.0, **TINY))
+    g0 = [p.detach().clone() for p in pen.g_params]
+    a, b = plain.d_step(), pen.d_step()
+    assert math.isfinite(b["loss_d"]) and b["loss_d"] > a["loss_d"]   # the same batch, plus a positive penalty
+    assert any(not torch.equal(p, q) for p, q in zip(plain.d_params, pen.d_params))
+    assert all(torch.equal(p, q) for p, q in zip(g0, pen.g_params))
+
+
 def test_one_sided_label_smoothing_targets_point_nine():
     logit = torch.tensor([math.log(0.9 / 0.1)], requires_grad=True)  # D(x) = 0.9
     fake = torch.tensor([-2.0])
