@@ -5,6 +5,7 @@
     python -m benchmarks.load --url http://host:7860/ # an app that is already running (no server CPU/RSS)
     python -m benchmarks.load --users 1 --calls 20    # single-user latency per endpoint
     python -m benchmarks.load --users 4 --calls 11 --minutes 60   # soak: rounds for an hour, RSS after each
+    python -m benchmarks.load --starts 5 --compare ../old-checkout    # cold starts only, two apps in turn
 
 Reports, per endpoint and overall: calls, errors (and their messages), p50/p95/max latency; the
 server's CPU seconds per call and its resident memory (read from /proc for a server it started),
@@ -201,6 +202,25 @@ def summarise(records: list[dict]) -> dict:
             "error_messages": errors[:10], "generic_errors": len(generic)}
 
 
+def cold_starts(n: int, apps: dict[str, Path]) -> int:
+    """``n`` cold starts of each app, in turn (so a slow spell of the machine hits both), with the same
+    data cache; prints each start and the median per app."""
+    env = {"GAN_SUITE_DATA": str(REPO / "data_cache")}
+    times = {name: [] for name in apps}
+    for _ in range(n):
+        for name, folder in apps.items():
+            proc, seconds = start_server(free_port(), folder, env)
+            times[name].append(round(seconds, 2))
+            proc.terminate()
+            proc.wait(timeout=30)
+            time.sleep(2)
+    from benchmarks.common import machine
+    print(json.dumps({name: {"folder": str(apps[name]), "starts_s": t, "median_s": statistics.median(t)}
+                      for name, t in times.items()} | {"machine": machine(), "load_average": os.getloadavg()[0]},
+                     indent=2))
+    return 0
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(prog="python -m benchmarks.load", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -213,7 +233,13 @@ def main(argv=None) -> int:
     parser.add_argument("--minutes", type=float, default=0,
                         help="soak: repeat rounds of users x calls until this many minutes have passed, "
                              "recording the server's resident memory after each round")
+    parser.add_argument("--starts", type=int, default=0,
+                        help="only measure this many cold starts (process start to the first answer)")
+    parser.add_argument("--compare", type=Path, default=None,
+                        help="with --starts: also start this checkout's app.py, in turn with --app-dir's")
     args = parser.parse_args(argv)
+    if args.starts:
+        return cold_starts(args.starts, {"app": args.app_dir, **({"compare": args.compare} if args.compare else {})})
     files = example_files(REPO / "data_cache" / "load_inputs")
     proc, cold = None, None
     url = args.url
