@@ -76,10 +76,11 @@ and see the same data. Pick the *minimax* loss with SGD and see $G$'s gradient v
 Preset *improved* gives $G$ the size of $D$ (2 × 64) and shows the average of $G$'s weights: after one
 press of play (20 000 iterations) it holds all 8 ring modes with about 98 % of its samples inside the
 circles, but on the grid it is still settling (about 21 of 25 modes, 68 % inside). Preset *wide* gives both
-players 3 × 128 units, lets $D$ learn at half $G$'s rate, smooths $D$'s real label to 0.9 and shows the
-average of $G$: on the grid about 24 of 25 modes with 96 % inside, but on the ring it drops two or three
-modes on four seeds of five. Neither reaches every
-mode on both sets (5 seeds each, BENCHMARKS.md). With A/B on "average of G's weights", A and B are the same training: compare how sharp each looks.
+players 3 × 128 units, lets $D$ learn at half $G$'s rate, smooths $D$'s real label to 0.9, adds the R1 penalty
+and shows the average of $G$: on the grid about 24.8 of 25 modes with 92 % inside, on the ring all 8 with
+95 % (5 seeds each, BENCHMARKS.md); it trains about three times more slowly than *improved*. Try *wide* with
+A/B on "R1 penalty" to see B without it drop modes. With A/B on "average of G's weights", A and B are the
+same training: compare how sharp each looks.
 """
 
 
