@@ -19,7 +19,6 @@ if __name__ == "__main__":
 import argparse
 import contextlib
 import functools
-import hashlib
 import logging
 import os
 import threading
@@ -29,7 +28,7 @@ import gradio as gr
 
 import gan_core
 from apps import inputs, outputs
-from gan_core import checkpoints, settings
+from gan_core import checkpoints, hub, settings
 
 INTRO = """# GAN Demo Suite
 Interactive demos for a lecture on generative models: every model here was trained by the suite
@@ -92,11 +91,8 @@ def mount_vae() -> None:
 
 
 def weights_digest(names: list[str]) -> str:
-    """sha256 of the checkpoints' weight files: what a picture computed from them at start-up may be kept under."""
-    h = hashlib.sha256()
-    for name in names:
-        h.update((checkpoints.checkpoint_path(name) / "model.safetensors").read_bytes())
-    return h.hexdigest()
+    """The checkpoints' weight files' sha256s: what a picture computed from them at start-up may be kept under."""
+    return " ".join(hub.sha256_file(checkpoints.checkpoint_path(name) / "model.safetensors") for name in names)
 
 
 def mount_image_to_image() -> None:

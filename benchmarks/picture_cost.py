@@ -9,7 +9,6 @@ client's download), which every endpoint of the suite pays on top of its handler
 """
 from __future__ import annotations
 
-import socket
 import statistics
 import time
 
@@ -17,11 +16,7 @@ import gradio as gr
 import numpy as np
 from gradio_client import Client
 
-
-def _port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+from benchmarks.load import free_port
 
 
 def main(calls: int = 12) -> None:
@@ -33,7 +28,7 @@ def main(calls: int = 12) -> None:
             button.click(lambda k=k: [*pictures[:k], *[None] * (4 - k), "done"], None, [*outs, text],
                          api_name=f"pictures{k}")
         button.click(lambda: "done", None, text, api_name="text")
-    port = _port()
+    port = free_port()
     demo.queue().launch(server_port=port, prevent_thread_lock=True, quiet=True)
     url = f"http://127.0.0.1:{port}/"
     rows = [("text only", "text", True), ("0 pictures", "pictures0", True), ("1 picture", "pictures1", True),
