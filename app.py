@@ -28,7 +28,7 @@ import gradio as gr
 
 import gan_core
 from apps import inputs, outputs
-from gan_core import checkpoints, hub, settings
+from gan_core import checkpoints, settings
 
 INTRO = """# GAN Demo Suite
 Interactive demos for a lecture on generative models: every model here was trained by the suite
@@ -86,13 +86,9 @@ def mount_vae() -> None:
         class_names=gan_core.FMNIST_CLASSES,
         models=gan_core.VAES,
         metrics={name: checkpoints.read_json(name, "metrics.json") for name, _ in gan_core.VAES.values()},
-        cache=(settings.data_cache_dir() / "vae_maps", weights_digest([name for name, _ in gan_core.VAES.values()])),
+        cache=(settings.data_cache_dir() / "vae_maps",
+               checkpoints.weights_digest([name for name, _ in gan_core.VAES.values()])),
     )
-
-
-def weights_digest(names: list[str]) -> str:
-    """The checkpoints' weight files' sha256s: what a picture computed from them at start-up may be kept under."""
-    return " ".join(hub.sha256_file(checkpoints.checkpoint_path(name) / "model.safetensors") for name in names)
 
 
 def mount_image_to_image() -> None:

@@ -19,6 +19,7 @@ from pathlib import Path
 import torch
 
 from . import settings
+from .hub import sha256_file
 from .registry import CHECKPOINTS, TRAIN_COMMANDS, model_class
 from .runtime import Runtime, get_runtime
 
@@ -76,6 +77,11 @@ def load(name: str, runtime: Runtime | None = None) -> torch.nn.Module:
             p.requires_grad_(False)
         _cache[key] = model
         return model
+
+
+def weights_digest(names: list[str]) -> str:
+    """The sha256 of each checkpoint's weights file, joined: a key for anything computed from them."""
+    return " ".join(sha256_file(require(name) / "model.safetensors") for name in names)
 
 
 def clear_cache() -> None:
