@@ -56,14 +56,32 @@ class ACGAN(CGAN, library_name="gan-demo-suite", tags=["gan", "ac-gan", "fashion
 class ACGANTraining(CGANTraining):
     """Algorithm for ``gan_core.trainer.Trainer``: one D and one G update per step, Adam lr 2e-4,
     beta1 0.5. Fakes use the real batch's classes (uniform over the data set). D's optimiser
-    also owns the class head."""
+    also owns the class head.
+
+    Args:
+        d_class_fakes: True (the paper): D's class head also learns the requested class of the
+            fakes, E[log P(C = c | X_fake)]. False: D maximises L_S + E[log P(C = c | X_real)] only,
+            so its class head stays a classifier of real items, and G cannot make a fake
+            "recognisable" by teaching the head its own signature for a class. G's loss is the
+            paper's either way.
+        ema: as ``CGANTraining``.
+    """
+
+    def __init__(self, model: "ACGAN", runtime, *, lr_d: float = 2e-4, lr_g: float = 2e-4, ema: float = 0.0,
+                 d_class_fakes: bool = True):
+        super().__init__(model, runtime, lr_d=lr_d, lr_g=lr_g, ema=ema)
+        self.d_class_fakes = d_class_fakes
+        if not d_class_fakes:
+            info = getattr(self, "card_info", {})
+            info["d_class_loss"] = "E[log P(C = c | X_real)] only (the paper adds the fakes' term)"
+            self.card_info = info
 
     def d_parameters(self, model) -> list:
         return list(model.discriminator.parameters()) + list(model.class_head.parameters())
 
     def train_step(self, batch, gen):
         from ..losses import class_loss, discriminator_loss, generator_loss_nonsaturating, minimax_value
-        m, rt = self.model, self.runtime
+        m, rt = self.gan, self.runtime
         real, c, z = self.inputs(batch, gen)
 
         # (1) Fix G, update D: maximise L_S + L_C, i.e. minimise -L_S - L_C
@@ -71,7 +89,7 @@ class ACGANTraining(CGANTraining):
             fake = m.g(z, c)
             (s_real, c_real), (s_fake, c_fake) = m.d_both(real), m.d_both(fake.detach())
             minus_l_s = discriminator_loss(s_real, s_fake)
-            minus_l_c = class_loss(c_real, c) + class_loss(c_fake, c)
+            minus_l_c = class_loss(c_real, c) + (class_loss(c_fake, c) if self.d_class_fakes else 0.0)
             loss_d = minus_l_s + minus_l_c
         update(self.optimizers["D"], loss_d)
 
@@ -81,6 +99,7 @@ class ACGANTraining(CGANTraining):
             s_fake_g, c_fake_g = m.d_both(fake)
             loss_g = generator_loss_nonsaturating(s_fake_g) + class_loss(c_fake_g, c)
         update(self.optimizers["G"], loss_g)
+        self.after_g_step()
 
         return {"loss_D": loss_d.item(), "loss_G": loss_g.item(), "V": minimax_value(s_real, s_fake).item(),
                 "L_C(real)": -class_loss(c_real, c).item(),

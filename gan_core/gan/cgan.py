@@ -20,7 +20,7 @@ from torch import nn
 from .. import distributed
 from ..prior import standard_normal
 from .common import NUM_CLASSES, adam_pair, frozen, label_tensor, net_to_items, one_hot, real_images, update
-from .dcgan import Discriminator, Generator, dcgan_init
+from .dcgan import Discriminator, Generator, TechniqueState, dcgan_init, ema_decay_at, ema_update, recalibrate_batchnorm
 
 
 def label_planes(labels: torch.Tensor, size: int = 32) -> torch.Tensor:
@@ -69,12 +69,32 @@ class CGAN(nn.Module, PyTorchModelHubMixin, library_name="gan-demo-suite",
 class CGANTraining:
     """Algorithm 1 of Goodfellow et al. 2014 with y given to both players (an algorithm for
     ``gan_core.trainer.Trainer``; Adam, lr 2e-4, beta1 0.5 as DCGAN). Fakes are drawn with the
-    labels of the real batch, so D sees every class as often in both halves of its loss."""
+    labels of the real batch, so D sees every class as often in both halves of its loss.
 
-    def __init__(self, model: CGAN, runtime, *, lr_d: float = 2e-4, lr_g: float = 2e-4):
-        self.model = runtime.prepare(model)
+    Args:
+        ema: decay of an exponential moving average of G's weights (e.g. 0.999; 0 = off). The
+            average is an evaluation-only copy kept in the run state; the exported checkpoint holds
+            it (batch-norm statistics re-measured for it, over z and uniformly drawn classes) beside
+            the live discriminator. Training itself is unchanged.
+    """
+
+    def __init__(self, model: CGAN, runtime, *, lr_d: float = 2e-4, lr_g: float = 2e-4, ema: float = 0.0):
+        if not 0.0 <= ema < 1.0:
+            raise ValueError(f"the EMA decay must lie in [0, 1), got {ema}")
+        self.gan = self.model = runtime.prepare(model)
         self.runtime = runtime
         self.optimizers = adam_pair(self.d_parameters(model), model.generator.parameters(), lr_d, lr_g)
+        self.ema_decay, self.state = ema, None
+        if ema:
+            self.state = self.model = runtime.prepare(TechniqueState(self.gan, ema=True, averages=False))
+            with torch.random.fork_rng():  # building the shell draws weights: leave the global RNG alone
+                shell = type(self.gan)(**self.gan._hub_mixin_config)
+            for name, child in self.gan.named_children():  # the live D (and class head), the averaged G
+                setattr(shell, name, self.state.ema if name == "generator" else child)
+            self.export_model = shell
+            self.card_info = {"generator_weights": (
+                f"EMA of G's weights (decay {ema:g}), an evaluation-only copy; batch-norm statistics "
+                "re-measured for them before export. The discriminator is the live one.")}
 
     def d_parameters(self, model) -> list:
         return list(model.discriminator.parameters())
@@ -82,12 +102,31 @@ class CGANTraining:
     def inputs(self, batch, gen):
         """(real images ``(B, 1, 32, 32)``, their labels ``(B,)``, z ``(B, nz)``) on the device."""
         real = real_images(batch[0], self.runtime)
-        z = distributed.draw(lambda n: self.model.prior(n, gen), real.shape[0])  # this rank's rows
+        z = distributed.draw(lambda n: self.gan.prior(n, gen), real.shape[0])  # this rank's rows
         return real, batch[1].to(self.runtime.device), self.runtime.tensor(z)
+
+    def after_g_step(self) -> None:
+        """Move the EMA of G's weights (when on) towards the weights G has just taken."""
+        st = self.state
+        if st is None:
+            return
+        live = self.gan.generator
+        ema_update(list(st.ema.parameters()), list(live.parameters()), ema_decay_at(self.ema_decay, int(st.updates)))
+        for mine, theirs in zip(st.ema.buffers(), live.buffers()):  # batch-norm statistics: re-measured at export
+            mine.copy_(theirs)
+        st.updates += 1
+
+    def before_export(self) -> None:
+        """Batch-norm statistics of the EMA generator, measured with its own weights."""
+        if self.state is None:
+            return
+        nz = self.gan.nz
+        recalibrate_batchnorm(self.state.ema, draw=lambda n, g: torch.cat(
+            [standard_normal(n, nz, g), one_hot(torch.randint(0, NUM_CLASSES, (n,), generator=g))], 1))
 
     def train_step(self, batch, gen):
         from ..losses import discriminator_loss, generator_loss_nonsaturating, minimax_value
-        m, rt = self.model, self.runtime
+        m, rt = self.gan, self.runtime
         real, y, z = self.inputs(batch, gen)
 
         # (1) Fix G, update D: maximise log D(x | y) + log(1 - D(G(z | y) | y))
@@ -101,6 +140,7 @@ class CGANTraining:
         with frozen(m.discriminator), rt.autocast():
             loss_g = generator_loss_nonsaturating(m.d(fake, y))
         update(self.optimizers["G"], loss_g)
+        self.after_g_step()
 
         return {"loss_D": loss_d.item(), "loss_G": loss_g.item(), "V": minimax_value(d_real, d_fake).item(),
                 "D(x|y)": torch.sigmoid(d_real.float()).mean().item(),

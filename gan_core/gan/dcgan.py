@@ -236,17 +236,20 @@ def running_average_update(averages: list[torch.Tensor], params: list[torch.Tens
     torch._foreach_lerp_(averages, params, 1.0 / (updates + 2))
 
 
-def recalibrate_batchnorm(generator: Generator, batches: int = 16, batch_size: int = 256, seed: int = 0) -> None:
+def recalibrate_batchnorm(generator: Generator, batches: int = 16, batch_size: int = 256, seed: int = 0,
+                          draw=None) -> None:
     """Replace the running statistics of G's batch norms by their plain mean over ``batches`` batches
-    of z (fixed seed): what the averaged weights of an EMA generator need, since the running
-    statistics seen during training belong to the live weights."""
+    of G's input (fixed seed): what the averaged weights of an EMA generator need, since the running
+    statistics seen during training belong to the live weights. ``draw(n, torch_generator)`` makes
+    one batch of input (default z ~ N(0, I); a conditional G also needs its one-hot labels)."""
     if not any(isinstance(m, nn.BatchNorm2d) for m in generator.modules()):
         return
+    draw = draw or (lambda n, g: standard_normal(n, generator.nz, g))
     gen = torch.Generator().manual_seed(seed)
     device = next(generator.parameters()).device
     with reestimating_batchnorm(generator):
         for _ in range(batches):
-            generator(standard_normal(batch_size, generator.nz, gen).to(device))
+            generator(draw(batch_size, gen).to(device))
 
 
 class TechniqueState(nn.Module):

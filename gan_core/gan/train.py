@@ -53,7 +53,9 @@ def build_conditional(args, runtime):
     from .acgan import ACGAN, ACGANTraining
     from .cgan import CGAN, CGANTraining
     model_cls, algo_cls = {"cgan": (CGAN, CGANTraining), "acgan": (ACGAN, ACGANTraining)}[args.model]
-    algo = algo_cls(model_cls(nz=args.nz, ngf=args.ngf, ndf=args.ndf), runtime, lr_d=args.lr_d, lr_g=args.lr_g)
+    extra = {"d_class_fakes": args.d_class_loss == "real+fake"} if args.model == "acgan" else {}
+    algo = algo_cls(model_cls(nz=args.nz, ngf=args.ngf, ndf=args.ndf), runtime, lr_d=args.lr_d, lr_g=args.lr_g,
+                    ema=args.ema, **extra)
     return algo, _train_part(args), "Fashion-MNIST train split less 5,000 validation items, with labels, 32x32"
 
 
@@ -100,11 +102,20 @@ def add_sgan_args(p):
     p.add_argument("--supervised-only", action="store_true", help="the baseline: the classifier on the labels alone")
 
 
+def add_conditional_args(p, acgan: bool = False):
+    add_gan_size_args(p, nz=100)
+    p.add_argument("--ema", type=float, default=0.0, metavar="DECAY",
+                   help="keep an EMA of G's weights (e.g. 0.999); the exported G is the EMA (0: off)")
+    if acgan:
+        p.add_argument("--d-class-loss", choices=["real+fake", "real"], default="real+fake",
+                       help="what D's class head learns from: real and fake items (the paper) or real items only")
+
+
 # command -> (add_args, build, default steps, default batch size); its checkpoint: registry.TRAIN_COMMANDS
 COMMANDS = {
     "dcgan": (add_dcgan_args, build_dcgan, 6000, 64),
-    "cgan": (lambda p: add_gan_size_args(p, nz=100), build_conditional, 6000, 64),
-    "acgan": (lambda p: add_gan_size_args(p, nz=100), build_conditional, 6000, 64),
+    "cgan": (add_conditional_args, build_conditional, 6000, 64),
+    "acgan": (lambda p: add_conditional_args(p, acgan=True), build_conditional, 6000, 64),
     "infogan": (add_infogan_args, build_infogan, 8000, 64),
     "sgan": (add_sgan_args, build_sgan, 3000, 100),
 }

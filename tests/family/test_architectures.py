@@ -24,16 +24,17 @@ IMAGES, LABELS = fake_fmnist(64)
 
 def tiny(kind: str):
     torch.manual_seed(0)
-    if kind == "cgan":
-        return CGANTraining(CGAN(nz=8, ngf=4, ndf=4), CPU32)
-    if kind == "acgan":
-        return ACGANTraining(ACGAN(nz=8, ngf=4, ndf=4), CPU32)
+    if kind in ("cgan", "cgan-ema"):
+        return CGANTraining(CGAN(nz=8, ngf=4, ndf=4), CPU32, ema=0.9 if kind == "cgan-ema" else 0.0)
+    if kind in ("acgan", "acgan-ema-real"):
+        extra = {"ema": 0.9, "d_class_fakes": False} if kind == "acgan-ema-real" else {}
+        return ACGANTraining(ACGAN(nz=8, ngf=4, ndf=4), CPU32, **extra)
     if kind == "infogan":
         return InfoGANTraining(InfoGAN(nz=6, ngf=4, ndf=4), CPU32)
     return SGANTraining(SGAN(nz=8, ngf=4, ndf=4, generator=kind == "sgan"), CPU32, IMAGES[:20], LABELS[:20])
 
 
-KINDS = ["cgan", "acgan", "infogan", "sgan", "supervised"]
+KINDS = ["cgan", "cgan-ema", "acgan", "acgan-ema-real", "infogan", "sgan", "supervised"]
 
 
 def test_class_and_info_losses_are_the_written_log_likelihoods():
@@ -76,8 +77,9 @@ def test_one_step_is_finite_and_moves_every_trained_part(kind):
     after = algo.model.state_dict()
     parts = {k.split(".")[0] for k in before}
     for part in parts:
-        assert any(not torch.equal(before[k], after[k]) for k in before if k.startswith(part + ".")), part
-    assert all(p.requires_grad for p in algo.model.parameters())  # nothing left frozen
+        assert any(not torch.equal(before[k], after[k]) for k in before if k.split(".")[0] == part), part
+    trained = getattr(algo, "gan", algo.model)  # with EMA, algo.model also holds the average (no gradient)
+    assert all(p.requires_grad for p in trained.parameters())  # nothing left frozen
     if kind == "supervised":
         assert algo.model.generator is None and set(algo.optimizers) == {"D"}
 
@@ -85,7 +87,7 @@ def test_one_step_is_finite_and_moves_every_trained_part(kind):
 @pytest.mark.parametrize("kind", KINDS)
 def test_resume_equals_uninterrupted(kind, tmp_path):
     def trainer(run_dir, steps):
-        data = (IMAGES, LABELS) if kind in ("cgan", "acgan") else (IMAGES,)
+        data = (IMAGES, LABELS) if kind.startswith(("cgan", "acgan")) else (IMAGES,)
         cfg = TrainConfig(steps=steps, batch_size=8, seed=1, checkpoint_every=2, log_every=1)
         return Trainer(tiny(kind), data, cfg, run_dir, progress=False)
 
@@ -96,6 +98,50 @@ def test_resume_equals_uninterrupted(kind, tmp_path):
     assert resumed.fit()["resumed_from"] == 2
     for k, v in straight.algo.model.state_dict().items():
         assert torch.equal(v, resumed.algo.model.state_dict()[k]), k
+
+
+@pytest.mark.parametrize("kind", ["cgan-ema", "acgan-ema-real"])
+def test_a_conditional_run_with_ema_exports_the_averaged_g_beside_the_live_d(kind, checkpoint_dir):
+    from gan_core.gan.dcgan import ema_decay_at
+    algo = tiny(kind)
+    ema0 = [p.clone() for p in algo.state.ema.parameters()]
+    algo.train_step([IMAGES[:16], LABELS[:16]], torch.Generator().manual_seed(0))
+    decay = ema_decay_at(0.9, 0)
+    for e0, e, live in zip(ema0, algo.state.ema.parameters(), algo.gan.generator.parameters()):
+        assert torch.allclose(e, decay * e0 + (1 - decay) * live.detach(), atol=1e-7)
+    assert not all(torch.equal(e, p) for e, p in zip(algo.state.ema.parameters(), algo.gan.generator.parameters()))
+    shell = algo.export_model
+    assert type(shell) is type(algo.gan) and shell.generator is algo.state.ema
+    assert shell.discriminator is algo.gan.discriminator
+    if kind.startswith("acgan"):
+        assert shell.class_head is algo.gan.class_head
+    # the averaged G's batch-norm statistics are re-measured for it, over z and one-hot classes
+    bn = next(m for m in algo.state.ema.modules() if isinstance(m, torch.nn.BatchNorm2d))
+    live_mean = bn.running_mean.clone()
+    algo.before_export()
+    assert not torch.allclose(bn.running_mean, live_mean)
+    name = "cgan-fmnist" if kind.startswith("cgan") else "acgan-fmnist"
+    path = checkpoints.save(shell, name, training={"data": "test", **algo.card_info})
+    assert "EMA of G" in (path / "README.md").read_text()
+    loaded = checkpoints.load(name, CPU32)
+    for a, b in zip(loaded.generator.parameters(), algo.state.ema.parameters()):
+        assert torch.equal(a, b.cpu())
+    for a, b in zip(loaded.discriminator.parameters(), algo.gan.discriminator.parameters()):
+        assert torch.equal(a, b.cpu())
+
+
+def test_acgan_d_may_learn_its_classes_from_real_items_only():
+    """With d_class_fakes off, D's loss lacks exactly the fakes' class term, -E[log P(C = c | X_fake)]."""
+    batch = [IMAGES[:16], LABELS[:16]]
+    paper, real_only = tiny("acgan"), tiny("acgan")
+    real_only.d_class_fakes = False
+    with torch.no_grad():
+        _, c, z = paper.inputs(batch, torch.Generator().manual_seed(3))
+        _, c_fake = paper.gan.d_both(paper.gan.g(z, c))
+        fakes_term = losses.class_loss(c_fake, c).item()
+    a = paper.train_step(batch, torch.Generator().manual_seed(3))["loss_D"]
+    b = real_only.train_step(batch, torch.Generator().manual_seed(3))["loss_D"]
+    assert fakes_term > 0.1 and a - b == pytest.approx(fakes_term, rel=1e-4)
 
 
 def test_conditional_decode_takes_the_label_and_rejects_bad_ones():
