@@ -46,6 +46,17 @@ def _figure(metrics: dict, key: str, spec: str = ".1%") -> str:
     return "not measured yet" if v is None else format(v, spec)
 
 
+def _judge_ceiling(metrics: dict, class_names) -> str:
+    """What the judge gets right on *real* test items: the figure a faithful generator would reach."""
+    per = metrics.get("judge_test_accuracy_per_class")
+    if not per or metrics.get("judge_test_accuracy") is None:
+        return ""
+    worst = min(range(len(per)), key=per.__getitem__)
+    return (f" For comparison, the judge names {metrics['judge_test_accuracy']:.1%} of *real* test items "
+            f"correctly ({class_names[worst]} {per[worst]:.1%}): a generator that drew exactly the data "
+            "would score that, not 100 %.")
+
+
 def make_handlers(class_grid: Callable, code_traversal: Callable, own_classifier: Callable, judge: Callable,
                   class_names, conditional: dict, infogan: str | None, sgan: tuple | None) -> dict:
     """The tab's functions as plain Python. ``judge(images)`` -> probabilities ``(n, 10)``;
@@ -155,7 +166,8 @@ def create_demo(class_grid: Callable, code_traversal: Callable, own_classifier: 
             gr.Markdown(f"*{label}*: the judge names the requested class in {_figure(m, 'class_consistency')} of "
                         f"10,000 samples (worst class {_figure(m, 'class_consistency_min')}); judge FID "
                         f"{_figure(m, 'judge_fid', '.1f')}; diversity within a class "
-                        f"{_figure(m, 'diversity_vs_real_mean', '.0%')} of real items'.")
+                        f"{_figure(m, 'diversity_vs_real_mean', '.0%')} of real items'."
+                        + _judge_ceiling(m, class_names))
 
         gr.Markdown("## InfoGAN: codes found without labels")
         m = figures.get(infogan, {}) if infogan else {}

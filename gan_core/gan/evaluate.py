@@ -59,7 +59,10 @@ def conditional_figures(name: str, n: int = 10000, seed: int = 0) -> dict:
     out.update(class_consistency_min=min(per_acc), class_consistency_per_class=[round(a, 4) for a in per_acc],
                judge_fid_per_class=[round(f, 2) for f in per_fid], diversity_vs_real_min=min(div),
                diversity_vs_real_mean=float(np.mean(div)), diversity_vs_real_per_class=[round(d, 3) for d in div],
-               judge_test_accuracy=float((real["test_logits"].argmax(1) == test_labels).float().mean()))
+               judge_test_accuracy=float((real["test_logits"].argmax(1) == test_labels).float().mean()),
+               judge_test_accuracy_per_class=[  # the ceiling a faithful generator would meet, class by class
+                   round(float((real["test_logits"].argmax(1)[test_labels == k] == k).float().mean()), 4)
+                   for k in range(NUM_CLASSES)])
     if name.startswith("acgan"):
         own = classifier_probabilities(name, samples).argmax(1)
         out["own_classifier_agrees_with_request"] = float((own == labels).float().mean())

@@ -131,3 +131,18 @@ def test_the_tab_builds_with_every_listener_named(tiny_architectures):
     assert {"arch_class_dial", "arch_class_matrix", "arch_traverse", "arch_sgan_classify",
             "arch_traverse_c1", "arch_traverse_c2", "arch_traverse_cat", "arch_traverse_code"} <= names
     assert None not in names
+
+
+def test_the_class_figures_come_with_the_judges_own_ceiling_on_real_items(tiny_architectures):
+    per_class = [0.875, 0.99, 0.918, 0.939, 0.91, 0.974, 0.775, 0.978, 0.995, 0.964]
+    figures = {"acgan-fmnist": {"class_consistency": 0.968, "class_consistency_min": 0.92,
+                                "judge_test_accuracy": 0.9318, "judge_test_accuracy_per_class": per_class}}
+    demo = create_demo(gan_core.class_grid, gan_core.code_traversal, gan_core.classifier_probabilities,
+                       judge_says_sneaker, class_names=gan_core.FMNIST_CLASSES,
+                       conditional={"cgan-fmnist": "Conditional GAN", "acgan-fmnist": "AC-GAN"},
+                       infogan="infogan-fmnist", sgan=("sgan-fmnist", "supervised-fmnist"), figures=figures)
+    texts = [b.value for b in demo.blocks.values() if isinstance(b, gr.Markdown) and isinstance(b.value, str)]
+    acgan = next(t for t in texts if t.startswith("*AC-GAN*"))
+    assert "96.8%" in acgan and "93.2% of *real* test items" in acgan and "(Shirt 77.5%)" in acgan
+    cgan = next(t for t in texts if t.startswith("*Conditional GAN*"))
+    assert "not measured yet" in cgan and "real* test items" not in cgan  # no figures, no ceiling
