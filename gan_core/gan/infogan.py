@@ -35,11 +35,14 @@ class InfoGAN(nn.Module, PyTorchModelHubMixin, library_name="gan-demo-suite",
         nz: length of the incompressible noise z (62 in the paper's MNIST model).
         ngf: generator width (channels of the last hidden layer).
         ndf: discriminator width (channels of the first layer).
+        z_std: z ~ N(0, z_std^2 I). 1 in the paper; ClusterGAN (Mukherjee et al. 2019,
+            https://arxiv.org/abs/1809.03627) draws z with std 0.1 beside the one-hot code, so that the
+            code, not z, decides which cluster (class) an item falls in.
     """
 
-    def __init__(self, nz: int = 62, ngf: int = 32, ndf: int = 32):
+    def __init__(self, nz: int = 62, ngf: int = 32, ndf: int = 32, z_std: float = 1.0):
         super().__init__()
-        self.nz = nz
+        self.nz, self.z_std = nz, z_std
         self.generator = Generator(nz + NUM_CLASSES + N_CONT, ngf)  # (B, nz+12) -> (B, 1, 32, 32)
         self.discriminator = Discriminator(ndf, 1)                 # (B, 1, 32, 32) -> (B, ndf*4, 4, 4) -> (B,)
         self.q_head = nn.Sequential(                               # Q(c | x) on D's (ndf*4) x 4 x 4 state
@@ -63,8 +66,8 @@ class InfoGAN(nn.Module, PyTorchModelHubMixin, library_name="gan-demo-suite",
         return latent
 
     def prior(self, n: int, generator: torch.Generator | None = None, codes: dict | None = None) -> torch.Tensor:
-        """[z ~ N(0, I), onehot(c_cat ~ Cat(10)), c ~ U(-1, 1)^2] ``(n, nz + 12)``, then ``codes`` applied."""
-        z = standard_normal(n, self.nz, generator)
+        """[z ~ N(0, z_std^2 I), onehot(c_cat ~ Cat(10)), c ~ U(-1, 1)^2] ``(n, nz + 12)``, then ``codes`` applied."""
+        z = standard_normal(n, self.nz, generator) * self.z_std
         cat = torch.randint(0, NUM_CLASSES, (n,), generator=generator)
         cont = torch.rand(n, N_CONT, generator=generator) * 2 - 1
         return self.set_codes(torch.cat([z, one_hot(cat), cont], 1), codes)

@@ -61,7 +61,7 @@ def build_conditional(args, runtime):
 
 def build_infogan(args, runtime):
     from .infogan import InfoGAN, InfoGANTraining
-    model = InfoGAN(nz=args.nz, ngf=args.ngf, ndf=args.ndf)
+    model = InfoGAN(nz=args.nz, ngf=args.ngf, ndf=args.ndf, z_std=args.z_std)
     algo = InfoGANTraining(model, runtime, lambda_cat=args.lambda_cat, lambda_cont=args.lambda_cont,
                            lr_d=args.lr_d, lr_g=args.lr_g)
     images, _ = _train_part(args)
@@ -89,6 +89,7 @@ def add_gan_size_args(p, nz: int):
 
 def add_infogan_args(p):
     add_gan_size_args(p, nz=62)
+    p.add_argument("--z-std", type=float, default=1.0, help="std of z (1: the paper; 0.1: ClusterGAN's prior)")
     p.add_argument("--lambda-cat", type=float, default=1.0, help="weight of the categorical code's L_I")
     p.add_argument("--lambda-cont", type=float, default=1.0, help="weight of the continuous codes' L_I")
 

@@ -168,6 +168,16 @@ def test_infogan_codes_are_set_where_the_latent_says():
     assert cat.shape == (3, 10) and cont.shape == (3, 2)
 
 
+def test_infogan_z_std_scales_the_noise_only_and_is_saved(checkpoint_dir):
+    wide, narrow = InfoGAN(nz=6, ngf=4, ndf=4), InfoGAN(nz=6, ngf=4, ndf=4, z_std=0.1)
+    a, b = (m.prior(400, torch.Generator().manual_seed(0)) for m in (wide, narrow))
+    torch.testing.assert_close(b[:, :6], a[:, :6] * 0.1)           # the same draw of z, scaled
+    assert torch.equal(a[:, 6:], b[:, 6:])                         # the codes are untouched
+    assert 0.08 < b[:, :6].std().item() < 0.12
+    checkpoints.save(narrow, "infogan-fmnist", training={"data": "test"})
+    assert checkpoints.load("infogan-fmnist", CPU32).z_std == 0.1
+
+
 def test_label_draw_is_balanced_fixed_and_differs_by_seed():
     labels = torch.arange(1000) % 10
     a, b, c = label_draw(labels, 100, 0), label_draw(labels, 100, 0), label_draw(labels, 100, 1)
