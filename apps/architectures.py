@@ -29,9 +29,13 @@ $$\min_G \max_D\; \mathbb E_{x,y}[\log D(x\mid y)] + \mathbb E_{z,y}[\log(1 - D(
     "acgan": r"""**AC-GAN** (Odena et al. 2017). D never sees the label; it outputs the source $S$ and the class $C$.
 $$L_S = \mathbb E[\log P(S{=}\text{real}\mid X_\text{real})] + \mathbb E[\log P(S{=}\text{fake}\mid X_\text{fake})]$$
 $$L_C = \mathbb E[\log P(C{=}c\mid X_\text{real})] + \mathbb E[\log P(C{=}c\mid X_\text{fake})]$$
-D maximises $L_S + L_C$, G maximises $L_C - L_S$.""",
+D maximises $L_S + L_C$, G maximises $L_C - L_S$. The shipped model gives D's class head only the real half of
+$L_C$ (`--d-class-loss real`): taught on the fakes too, the head learned G's own signature for a class and
+agreed with 99 % of requests that the judge named right only 86 % of the time; taught on real items alone,
+it makes G draw items that a classifier of real items recognises (97.9 %).""",
     "infogan": r"""**InfoGAN** (Chen et al. 2016). No labels: G gets codes $c$ beside $z$, and must keep them
-readable by $Q$, a small head on D's body.
+readable by $Q$, a small head on D's body. The shipped model draws $z$ with a small spread (std 0.1, ClusterGAN's
+prior), so that the categorical code, not $z$, decides which kind of item comes out.
 $$\min_{G,Q}\max_D\; V(D,G) - \lambda\, L_I(G,Q)$$
 $$L_I = \mathbb E_{c,\,x\sim G(z,c)}[\log Q(c\mid x)] + H(c) \le I(c; G(z,c))$$""",
     "sgan": r"""**Semi-supervised GAN** (Salimans et al. 2016; Odena 2016). D is a 10-class classifier; "fake" is an
