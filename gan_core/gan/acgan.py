@@ -64,16 +64,21 @@ class ACGANTraining(CGANTraining):
             so its class head stays a classifier of real items, and G cannot make a fake
             "recognisable" by teaching the head its own signature for a class. G's loss is the
             paper's either way.
+        g_class_weight: w in G's loss -L_S + w (-L_C); 1 in the paper. Below 1, G trades how typical of
+            its class an item looks for variety within the class.
         ema: as ``CGANTraining``.
     """
 
     def __init__(self, model: "ACGAN", runtime, *, lr_d: float = 2e-4, lr_g: float = 2e-4, ema: float = 0.0,
-                 d_class_fakes: bool = True):
+                 d_class_fakes: bool = True, g_class_weight: float = 1.0):
         super().__init__(model, runtime, lr_d=lr_d, lr_g=lr_g, ema=ema)
-        self.d_class_fakes = d_class_fakes
+        self.d_class_fakes, self.g_class_weight = d_class_fakes, g_class_weight
+        info = getattr(self, "card_info", {})
         if not d_class_fakes:
-            info = getattr(self, "card_info", {})
             info["d_class_loss"] = "E[log P(C = c | X_real)] only (the paper adds the fakes' term)"
+        if g_class_weight != 1.0:
+            info["g_class_weight"] = g_class_weight
+        if info:
             self.card_info = info
 
     def d_parameters(self, model) -> list:
@@ -97,7 +102,7 @@ class ACGANTraining(CGANTraining):
         #     -log P(S = real | X_fake), as DCGAN's G
         with frozen(m.discriminator), frozen(m.class_head), rt.autocast():
             s_fake_g, c_fake_g = m.d_both(fake)
-            loss_g = generator_loss_nonsaturating(s_fake_g) + class_loss(c_fake_g, c)
+            loss_g = generator_loss_nonsaturating(s_fake_g) + self.g_class_weight * class_loss(c_fake_g, c)
         update(self.optimizers["G"], loss_g)
         self.after_g_step()
 

@@ -53,7 +53,8 @@ def build_conditional(args, runtime):
     from .acgan import ACGAN, ACGANTraining
     from .cgan import CGAN, CGANTraining
     model_cls, algo_cls = {"cgan": (CGAN, CGANTraining), "acgan": (ACGAN, ACGANTraining)}[args.model]
-    extra = {"d_class_fakes": args.d_class_loss == "real+fake"} if args.model == "acgan" else {}
+    extra = {"d_class_fakes": args.d_class_loss == "real+fake",
+             "g_class_weight": args.g_class_weight} if args.model == "acgan" else {}
     algo = algo_cls(model_cls(nz=args.nz, ngf=args.ngf, ndf=args.ndf), runtime, lr_d=args.lr_d, lr_g=args.lr_g,
                     ema=args.ema, **extra)
     return algo, _train_part(args), "Fashion-MNIST train split less 5,000 validation items, with labels, 32x32"
@@ -110,6 +111,8 @@ def add_conditional_args(p, acgan: bool = False):
     if acgan:
         p.add_argument("--d-class-loss", choices=["real+fake", "real"], default="real+fake",
                        help="what D's class head learns from: real and fake items (the paper) or real items only")
+        p.add_argument("--g-class-weight", type=float, default=1.0, metavar="W",
+                       help="weight of the class term in G's loss (1: the paper); may change on a resumed run")
 
 
 # command -> (add_args, build, default steps, default batch size); its checkpoint: registry.TRAIN_COMMANDS

@@ -144,6 +144,26 @@ def test_acgan_d_may_learn_its_classes_from_real_items_only():
     assert fakes_term > 0.1 and a - b == pytest.approx(fakes_term, rel=1e-4)
 
 
+def test_acgan_g_class_weight_scales_the_class_term_of_g_only():
+    """Same start, same batch: D's loss is the same, G's differs by (1 - w) times its class term."""
+    import copy
+    batch = [IMAGES[:16], LABELS[:16]]
+    paper, half = tiny("acgan"), tiny("acgan")
+    half.g_class_weight = 0.5
+    g_before = copy.deepcopy(paper.gan)
+    a = paper.train_step(batch, torch.Generator().manual_seed(5))
+    b = half.train_step(batch, torch.Generator().manual_seed(5))
+    assert a["loss_D"] == pytest.approx(b["loss_D"], abs=1e-6)
+    with torch.no_grad():  # G's step saw the fakes of the G before it, judged by the D after D's step
+        _, c, z = paper.inputs(batch, torch.Generator().manual_seed(5))
+        _, class_logits = paper.gan.d_both(g_before.g(z, c))
+        term = losses.class_loss(class_logits, c).item()
+    assert term > 0.1 and a["loss_G"] - b["loss_G"] == pytest.approx(0.5 * term, rel=1e-4)
+    from gan_core.train import parse_args
+    args = parse_args(["acgan", "--g-class-weight", "0.5", "--d-class-loss", "real", "--ema", "0.99"])
+    assert args.g_class_weight == 0.5 and args.d_class_loss == "real" and args.ema == 0.99
+
+
 def test_conditional_decode_takes_the_label_and_rejects_bad_ones():
     m = CGAN(nz=8, ngf=4, ndf=4).eval()
     z = torch.randn(4, 8)
