@@ -103,6 +103,7 @@ class InfoGANTraining:
         self.model = runtime.prepare(model)
         self.runtime = runtime
         self.lambdas = (lambda_cat, lambda_cont)
+        self.card_info = {"lambda_cat": lambda_cat, "lambda_cont": lambda_cont}
         d_params = list(model.discriminator.parameters()) + list(model.q_head.parameters())
         self.optimizers = adam_pair(d_params, model.generator.parameters(), lr_d, lr_g)
 
