@@ -32,7 +32,7 @@ $$L_C = \mathbb E[\log P(C{=}c\mid X_\text{real})] + \mathbb E[\log P(C{=}c\mid 
 D maximises $L_S + L_C$, G maximises $L_C - L_S$. The shipped model gives D's class head only the real half of
 $L_C$ (`--d-class-loss real`): taught on the fakes too, the head learned G's own signature for a class and
 agreed with 99 % of requests that the judge named right only 86 % of the time; taught on real items alone,
-it makes G draw items that a classifier of real items recognises (97.9 %).""",
+it makes G draw items that a classifier of real items recognises (97.1 %).""",
     "infogan": r"""**InfoGAN** (Chen et al. 2016). No labels: G gets codes $c$ beside $z$, and must keep them
 readable by $Q$, a small head on D's body. The shipped model draws $z$ with a small spread (std 0.1, ClusterGAN's
 prior), so that the categorical code, not $z$, decides which kind of item comes out.
