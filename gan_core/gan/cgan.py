@@ -20,7 +20,7 @@ from torch import nn
 from .. import distributed
 from ..prior import standard_normal
 from .common import NUM_CLASSES, adam_pair, frozen, label_tensor, net_to_items, one_hot, real_images, update
-from .dcgan import Discriminator, Generator, TechniqueState, dcgan_init, ema_decay_at, ema_update, recalibrate_batchnorm
+from .dcgan import Discriminator, Generator, TechniqueState, dcgan_init, ema_card, recalibrate_batchnorm
 
 
 def label_planes(labels: torch.Tensor, size: int = 32) -> torch.Tensor:
@@ -92,9 +92,7 @@ class CGANTraining:
             for name, child in self.gan.named_children():  # the live D (and class head), the averaged G
                 setattr(shell, name, self.state.ema if name == "generator" else child)
             self.export_model = shell
-            self.card_info = {"generator_weights": (
-                f"EMA of G's weights (decay {ema:g}), an evaluation-only copy; batch-norm statistics "
-                "re-measured for them before export. The discriminator is the live one.")}
+            self.card_info = {"generator_weights": ema_card(ema)}
 
     def d_parameters(self, model) -> list:
         return list(model.discriminator.parameters())
@@ -107,14 +105,9 @@ class CGANTraining:
 
     def after_g_step(self) -> None:
         """Move the EMA of G's weights (when on) towards the weights G has just taken."""
-        st = self.state
-        if st is None:
-            return
-        live = self.gan.generator
-        ema_update(list(st.ema.parameters()), list(live.parameters()), ema_decay_at(self.ema_decay, int(st.updates)))
-        for mine, theirs in zip(st.ema.buffers(), live.buffers()):  # batch-norm statistics: re-measured at export
-            mine.copy_(theirs)
-        st.updates += 1
+        if self.state is not None:
+            self.state.follow_generator(self.ema_decay)
+            self.state.updates += 1
 
     def before_export(self) -> None:
         """Batch-norm statistics of the EMA generator, measured with its own weights."""

@@ -276,6 +276,20 @@ class TechniqueState(nn.Module):
     def sample_z(self, n: int, generator: torch.Generator | None = None) -> torch.Tensor:
         return self.gan.sample_z(n, generator)
 
+    def follow_generator(self, decay: float) -> None:
+        """One EMA step of the average towards G's current weights (decay warmed up by ``updates``);
+        G's batch-norm statistics are copied as they are (re-measured for the average at export)."""
+        ema_update(list(self.ema.parameters()), list(self.gan.generator.parameters()),
+                   ema_decay_at(decay, int(self.updates)))
+        for mine, live in zip(self.ema.buffers(), self.gan.generator.buffers()):
+            mine.copy_(live)
+
+
+def ema_card(decay: float) -> str:
+    """The model card's line for an exported EMA generator."""
+    return (f"EMA of G's weights (decay {decay:g}), an evaluation-only copy; batch-norm statistics "
+            "re-measured for them before export. The discriminator is the live one.")
+
 
 class EMAExport(DCGAN):
     """The checkpoint of a run with an EMA of G: the EMA generator (with batch-norm statistics
@@ -338,9 +352,7 @@ class DCGANTraining:
         if on:
             self.card_info = {"techniques": ", ".join(on)}
             if ema:
-                self.card_info["generator_weights"] = (
-                    f"EMA of G's weights (decay {ema:g}), an evaluation-only copy; batch-norm statistics "
-                    "re-measured for them before export. The discriminator is the live one.")
+                self.card_info["generator_weights"] = ema_card(ema)
 
     def techniques(self) -> list[str]:
         """The switches of Salimans et al. 2016 that are on, in words (for the model card)."""
@@ -413,9 +425,7 @@ class DCGANTraining:
                 running_average_update(list(st.averages), list(self.gan.parameters()), t)
                 logs["hist_penalty"] = (total_d - loss_d).item() + (total_g - loss_g).item()
             if st.ema is not None:
-                ema_update(list(st.ema.parameters()), list(G.parameters()), ema_decay_at(self.ema_decay, t))
-                for mine, live in zip(st.ema.buffers(), G.buffers()):  # batch-norm statistics: re-measured at export
-                    mine.copy_(live)
+                st.follow_generator(self.ema_decay)
             st.updates += 1
 
         return {
