@@ -27,7 +27,7 @@ import time
 import gradio as gr
 
 import gan_core
-from apps import inputs, outputs
+from apps import inputs, memory, outputs
 from gan_core import checkpoints, settings
 
 INTRO = """# GAN Demo Suite
@@ -276,12 +276,14 @@ def main(argv=None) -> None:
     parser.add_argument("--port", type=int, default=int(os.environ.get("GRADIO_SERVER_PORT", 7860)))
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    memory.limit_arenas(settings.malloc_arenas())  # before the worker threads exist (apps/memory.py)
     demo = configure_queue(build_demo())
     demo.launch(server_name=args.host, server_port=args.port, share=args.share, prevent_thread_lock=True,
                 state_session_capacity=settings.session_capacity())
     if not gc.isenabled():  # switched off while starting (top of this file)
         gc.freeze()  # what start-up built stays: later collections skip it (less CPU per request too)
         gc.enable()
+    memory.start_trimming(settings.trim_seconds())
     # the models load once the page is served (before, the loading slowed the server's own start-up)
     threading.Thread(target=warm_up, name="warm-up", daemon=True).start()
     demo.block_thread()

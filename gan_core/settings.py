@@ -15,6 +15,8 @@
 | GAN_SUITE_THREADS         | number of CPU cores                   | torch intra-op threads (process-wide)     |
 | GAN_SUITE_QUEUE_SIZE      | 64                                    | waiting requests before "busy, try again" |
 | GAN_SUITE_SESSIONS        | 200                                   | browser sessions whose state is kept      |
+| GAN_SUITE_ARENAS          | 2                                     | glibc malloc arenas of the server         |
+| GAN_SUITE_TRIM_SECONDS    | 30                                    | seconds between malloc_trim calls (0: off)|
 
 An empty GAN_SUITE_HUB_REPO switches the start-up download of missing checkpoints off.
 """
@@ -103,3 +105,13 @@ def session_capacity() -> int:
     Gradio's default of 10 000 would let a public link's visitors grow the server without bound."""
     return _int("GAN_SUITE_SESSIONS", 200)
 
+
+def malloc_arenas() -> int:
+    """glibc malloc arenas the server's threads share (glibc's default is 8 per core; every extra
+    arena keeps its own freed pages, which is how a long-running server grows)."""
+    return _int("GAN_SUITE_ARENAS", 2)
+
+
+def trim_seconds() -> int:
+    """Seconds between two ``malloc_trim`` calls of the server (0: never)."""
+    return _int("GAN_SUITE_TRIM_SECONDS", 30, low=0)

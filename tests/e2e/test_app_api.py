@@ -81,7 +81,7 @@ def test_the_suite_builds_one_web_app_and_every_tab_inside_it(monkeypatch):
     assert technique_table.TITLE in texts
 
 
-def test_python_app_py_bounds_the_sessions_it_keeps(monkeypatch):
+def test_python_app_py_bounds_the_sessions_and_the_allocator(monkeypatch):
     # Gradio keeps every session's state and a copy of the page's configuration for 10 000 sessions by
     # default; `python app.py` keeps GAN_SUITE_SESSIONS and starts serving before loading the models
     import gradio as gr
@@ -92,6 +92,10 @@ def test_python_app_py_bounds_the_sessions_it_keeps(monkeypatch):
         gr.Button("go").click(lambda: None, api_name="go")
     served, order = [], []
     monkeypatch.setenv("GAN_SUITE_SESSIONS", "7")
+    monkeypatch.setenv("GAN_SUITE_ARENAS", "3")
+    monkeypatch.setenv("GAN_SUITE_TRIM_SECONDS", "45")
+    monkeypatch.setattr(app.memory, "limit_arenas", lambda n: order.append(("arenas", n)))
+    monkeypatch.setattr(app.memory, "start_trimming", lambda s: order.append(("trim every", s)))
     monkeypatch.setattr(app, "build_demo", lambda: tiny)
     monkeypatch.setattr(app, "warm_up", lambda: order.append("warm-up"))
     monkeypatch.setattr(gr.Blocks, "block_thread", lambda self: served.append(self.is_running))
@@ -99,7 +103,8 @@ def test_python_app_py_bounds_the_sessions_it_keeps(monkeypatch):
     monkeypatch.setattr(gr.Blocks, "launch", lambda self, **kw: order.append("launch") or launch(self, **kw))
     try:
         app.main(["--port", str(free_port())])
-        assert served == [True] and order[0] == "launch"
+        # the allocator is capped before anything is built, trimmed once the page is served
+        assert served == [True] and order[:3] == [("arenas", 3), "launch", ("trim every", 45)]
         assert tiny.state_holder.capacity == 7
     finally:
         tiny.close()
