@@ -6,10 +6,12 @@
 Every run is ``python -m gan_core.train sgan --labels B --label-seed D [--supervised-only]`` trained
 in this process, with the validation accuracy (5,000 items held out of the training split)
 measured every ``--eval-every`` steps: the best-on-validation weights are kept and only they
-meet the test set. Finished runs are recorded in ``runs/sgan-sweep/results.json`` and skipped
-when the sweep is run again (an interrupted run resumes from its run state). Draw 0 of 100 labels
-is shipped as ``checkpoints/sgan-fmnist`` and ``checkpoints/supervised-fmnist``; the curve is
-written into sgan-fmnist's model card.
+meet the test set. Finished runs are recorded in ``runs/sgan-sweep/results.json`` (``--results``
+names another file, for sweeps run side by side) and skipped when the sweep is run again (an
+interrupted run resumes from its run state). Draw 0 of 100 labels is shipped as
+``checkpoints/sgan-fmnist`` and ``checkpoints/supervised-fmnist``; the curve, gathered from every
+results file under ``runs/sgan-sweep/`` at the same number of steps, is written into sgan-fmnist's
+model card with the commands that produced its runs.
 """
 from __future__ import annotations
 
@@ -75,6 +77,19 @@ def run_one(kind: str, budget: int, draw: int, steps: int, eval_every: int, root
     return result
 
 
+def gathered(root, steps: int) -> list[dict]:
+    """Every finished run of ``steps`` steps in the results files under ``root`` (one file per sweep
+    run side by side), each (kind, labels, draw) once: the first file in name order wins."""
+    seen, out = set(), []
+    for path in sorted(root.glob("*.json")):
+        for r in json.loads(path.read_text()):
+            key = (r["kind"], r["labels"], r["draw"])
+            if r["steps"] == steps and key not in seen:
+                seen.add(key)
+                out.append(r)
+    return out
+
+
 def curve(results: list[dict]) -> dict:
     """label budget -> kind -> (mean, std, n) of the test accuracy over draws."""
     out: dict = {}
@@ -107,14 +122,16 @@ def main(argv=None) -> int:
     for kind, b, d in plan:
         if (kind, b, d, args.steps) in done:
             continue
-        r = run_one(kind, b, d, args.steps, args.eval_every, root, cmd)
+        r = {**run_one(kind, b, d, args.steps, args.eval_every, root, cmd), "command": cmd}
         print(json.dumps(r), flush=True)
         results.append(r)
         store.write_text(json.dumps(results, indent=1))
         if checkpoints.checkpoint_path(SHIPPED["sgan", 100, 0]).exists():
-            checkpoints.update_metrics(SHIPPED["sgan", 100, 0], {"label_curve": curve([x for x in results if x["steps"] == args.steps]),
-                                                       "label_curve_command": cmd})
-    print(json.dumps(curve(results), indent=1))
+            runs = gathered(root, args.steps)
+            commands = sorted({x["command"] for x in runs if x.get("command")})
+            checkpoints.update_metrics(SHIPPED["sgan", 100, 0], {"label_curve": curve(runs),
+                                                                 "label_curve_command": "; ".join(commands)})
+    print(json.dumps(curve(gathered(root, args.steps)), indent=1))
     return 0
 
 

@@ -206,6 +206,27 @@ def test_label_draw_is_balanced_fixed_and_differs_by_seed():
     assert len(label_draw(labels, 0)) == 1000
 
 
+def test_the_label_curve_gathers_every_sweep_file_at_the_same_steps(tmp_path):
+    import json
+
+    from gan_core.gan.sweep import curve, gathered
+
+    def run(kind, labels, draw, acc, steps=4000):
+        return {"kind": kind, "labels": labels, "draw": draw, "steps": steps, "test_accuracy": acc}
+    # three sweeps side by side: draws of 100 labels on a GPU, the other budgets later, a shorter try
+    (tmp_path / "results-d0.json").write_text(json.dumps([run("sgan", 100, 0, 0.70), run("supervised", 100, 0, 0.66)]))
+    (tmp_path / "results-d1.json").write_text(json.dumps([run("sgan", 100, 1, 0.68), run("supervised", 100, 1, 0.68)]))
+    (tmp_path / "results-rest.json").write_text(json.dumps(
+        [run("sgan", 250, 0, 0.75), run("sgan", 100, 0, 0.10), run("sgan", 1000, 0, 0.5, steps=600)]))
+    runs = gathered(tmp_path, 4000)
+    assert len(runs) == 5  # the 600-step run is another sweep's; draw 0 of 100 labels counted once (first file)
+    c = curve(runs)
+    assert set(c) == {"100", "250"}
+    assert c["100"]["sgan"] == pytest.approx([0.69, 0.01, 2])
+    assert c["100"]["supervised"] == pytest.approx([0.67, 0.01, 2])
+    assert c["250"]["sgan"] == pytest.approx([0.75, 0.0, 1])
+
+
 def test_clustering_accuracy_finds_the_best_matching():
     labels = torch.arange(100) % 10
     clusters = (labels + 3) % 10                      # a relabelling is a perfect clustering
