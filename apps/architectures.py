@@ -61,6 +61,33 @@ def _judge_ceiling(metrics: dict, class_names) -> str:
             "would score that, not 100 %.")
 
 
+def _curve_text(curve: dict) -> str:
+    """sgan-fmnist's label curve in words: each budget's two figures, and where the unlabelled items
+    stop helping (the crossover), if they do. ``curve``: budget (str, "0" = all) -> kind -> [mean, std, n]."""
+    rows = sorted(((int(b) or 10 ** 9, kinds) for b, kinds in curve.items() if {"sgan", "supervised"} <= set(kinds)),
+                  key=lambda r: r[0])
+    if not rows:
+        return "The label-budget sweep has not been run yet (`python -m gan_core.gan.sweep`)."
+
+    def fig(v):
+        return f"{v[0]:.1%}" + (f" ± {v[1]:.1%} ({v[2]} draws)" if v[2] > 1 else "")
+    parts = [f"{'all' if b == 10 ** 9 else b} labels: SGAN {fig(k['sgan'])}, supervised only {fig(k['supervised'])} "
+             f"({(k['sgan'][0] - k['supervised'][0]) * 100:+.1f} points)" for b, k in rows]
+    gains = [(b, k["sgan"][0] - k["supervised"][0]) for b, k in rows]
+    ahead = [b for b, g in gains if g > 0]
+    if len(rows) == 1:
+        verdict = ""
+    elif not ahead:
+        verdict = " The unlabelled items never helped here."
+    elif len(ahead) == len(rows):
+        verdict = " SGAN is ahead at every budget measured: no crossover."
+    else:
+        first_behind = next(b for b, g in gains if g <= 0)
+        verdict = (f" The crossover: from {'all' if first_behind == 10 ** 9 else first_behind} labels on, "
+                   "the unlabelled items no longer help; the labels alone carry the classifier.")
+    return "Test accuracy on the 10,000 test items: " + "; ".join(parts) + "." + verdict
+
+
 def make_handlers(class_grid: Callable, code_traversal: Callable, own_classifier: Callable, judge: Callable,
                   class_names, conditional: dict, infogan: str | None, sgan: tuple | None) -> dict:
     """The tab's functions as plain Python. ``judge(images)`` -> probabilities ``(n, 10)``;
@@ -194,8 +221,9 @@ def create_demo(class_grid: Callable, code_traversal: Callable, own_classifier: 
             c.change(h["traverse"], controls, [traversal, caption], api_name=f"arch_traverse_{key}",
                   api_visibility="undocumented")
 
-        gr.Markdown("## Semi-supervised GAN: 100 labels")
+        gr.Markdown("## Semi-supervised GAN: how far do 100 labels go?")
         curve = figures.get(sgan[0], {}).get("label_curve", {}) if sgan else {}
+        gr.Markdown(_curve_text(curve))
         gr.Image(curve_picture(curve), label="Test accuracy vs labels: SGAN and the same network on the labels "
                                              "alone (mean ± std over label draws)", format="png", interactive=False)
         with gr.Row():

@@ -122,6 +122,20 @@ def test_cards_and_curve_are_drawn():
     assert curve_picture({}).size == (520, 300)
 
 
+def test_the_curve_is_told_in_words_with_its_crossover():
+    from apps.architectures import _curve_text
+    both = {"100": {"sgan": [0.70, 0.02, 3], "supervised": [0.60, 0.03, 3]},
+            "1000": {"sgan": [0.84, 0.0, 1], "supervised": [0.80, 0.0, 1]},
+            "0": {"sgan": [0.90, 0.0, 1], "supervised": [0.91, 0.0, 1]}}
+    text = _curve_text(both)
+    assert "100 labels: SGAN 70.0% ± 2.0% (3 draws), supervised only 60.0% ± 3.0% (3 draws) (+10.0 points)" in text
+    assert "all labels: SGAN 90.0%, supervised only 91.0% (-1.0 points)" in text
+    assert "crossover: from all labels on" in text
+    del both["0"]
+    assert "no crossover" in _curve_text(both)
+    assert "not been run" in _curve_text({})
+
+
 def test_the_tab_builds_with_every_listener_named(tiny_architectures):
     demo = create_demo(gan_core.class_grid, gan_core.code_traversal, gan_core.classifier_probabilities,
                        judge_says_sneaker, class_names=gan_core.FMNIST_CLASSES,
