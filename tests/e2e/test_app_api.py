@@ -81,6 +81,28 @@ def test_the_suite_builds_one_web_app_and_every_tab_inside_it(monkeypatch):
     assert technique_table.TITLE in texts
 
 
+def test_the_queue_does_not_summarise_every_request_for_a_page_it_does_not_serve(monkeypatch):
+    # Gradio's monitoring summary (a pandas table of the last 10 000 requests, grouped by endpoint)
+    # was recomputed after every request; the suite keeps 1000 and recomputes once per 1000
+    import gradio as gr
+
+    import app
+    for var in ("GRADIO_ANALYTICS_MAX_EVENTS", "GRADIO_ANALYTICS_CACHE_FREQUENCY"):
+        monkeypatch.delenv(var, raising=False)
+    with gr.Blocks() as tiny:
+        gr.Button("go").click(lambda: None, api_name="go")
+    queue = app.configure_queue(tiny)._queue
+    assert queue.ANALYTICS_MAX_EVENTS == 1000
+    tables, table = [], queue._get_df
+    monkeypatch.setattr(queue, "_get_df", lambda records: tables.append(len(records)) or table(records))
+    records = [{"function": "go", "status": "success", "process_time": 0.1}] * 5
+    for recorded in range(1, 2001):  # what Gradio does after each finished request
+        queue.events_recorded = recorded
+        queue.compute_analytics_summary(records)
+    assert tables == [5, 5]  # at the 1000th and the 2000th request only
+    assert queue.cached_event_analytics_summary["functions"]["go"]["total_requests"] == 5
+
+
 def test_python_app_py_bounds_the_sessions_and_the_allocator(monkeypatch):
     # Gradio keeps every session's state and a copy of the page's configuration for 10 000 sessions by
     # default; `python app.py` keeps GAN_SUITE_SESSIONS and starts serving before loading the models
