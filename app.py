@@ -246,10 +246,10 @@ def configure_queue(demo: gr.Blocks) -> gr.Blocks:
     """
     import torch
     torch.set_num_threads(settings.torch_threads())
-    # After every request Gradio summarises the last 10 000 requests for its monitoring page (a pandas
-    # table grouped by endpoint: 50-90 ms of CPU per request, more as the server ages; BENCHMARKS.md,
-    # "Gradio's request summary"). The suite does not serve that page: the summary is kept over the
-    # last 1000 requests and recomputed once per 1000 (both are Gradio's own settings; set them to override).
+    # After every request Gradio summarises up to the last 10 000 requests for its monitoring page (a
+    # pandas table grouped by endpoint: 27 ms of CPU per request over the first 1000 requests here;
+    # `python -m benchmarks.queue_summary`). The suite does not serve that page: the summary is kept over
+    # the last 1000 requests and recomputed once per 1000 (Gradio's own settings; set them to override).
     os.environ.setdefault("GRADIO_ANALYTICS_MAX_EVENTS", "1000")
     os.environ.setdefault("GRADIO_ANALYTICS_CACHE_FREQUENCY", "1000")
     for block_fn in demo.fns.values():
