@@ -70,9 +70,13 @@ def _curve_text(curve: dict) -> str:
         return "The label-budget sweep has not been run yet (`python -m gan_core.gan.sweep`)."
 
     def fig(v):
-        return f"{v[0]:.1%}" + (f" ± {v[1]:.1%} ({v[2]} draws)" if v[2] > 1 else "")
+        return f"{v[0]:.1%}" + (f" ± {v[1]:.1%}" if v[2] > 1 else "")
+
+    def draws(k):
+        n = min(k["sgan"][2], k["supervised"][2])
+        return f", {n} label draws" if n > 1 else ""
     parts = [f"{'all' if b == 10 ** 9 else b} labels: SGAN {fig(k['sgan'])}, supervised only {fig(k['supervised'])} "
-             f"({(k['sgan'][0] - k['supervised'][0]) * 100:+.1f} points)" for b, k in rows]
+             f"({(k['sgan'][0] - k['supervised'][0]) * 100:+.1f} points{draws(k)})" for b, k in rows]
     gains = [(b, k["sgan"][0] - k["supervised"][0]) for b, k in rows]
     ahead = [b for b, g in gains if g > 0]
     if len(rows) == 1:
@@ -83,8 +87,8 @@ def _curve_text(curve: dict) -> str:
         verdict = " SGAN is ahead at every budget measured: no crossover."
     else:
         first_behind = next(b for b, g in gains if g <= 0)
-        verdict = (f" The crossover: from {'all' if first_behind == 10 ** 9 else first_behind} labels on, "
-                   "the unlabelled items no longer help; the labels alone carry the classifier.")
+        verdict = (f" The crossover: from {'all' if first_behind == 10 ** 9 else first_behind} labels on, the same "
+                   "network does better on the labels alone than with the unlabelled items and the fakes.")
     return "Test accuracy on the 10,000 test items: " + "; ".join(parts) + "." + verdict
 
 

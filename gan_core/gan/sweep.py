@@ -66,7 +66,7 @@ def run_one(kind: str, budget: int, draw: int, steps: int, eval_every: int, root
     real = _RealData.get()
     result = {"kind": kind, "labels": budget, "draw": draw, "steps": steps, "chosen_step": best["step"],
               "validation_accuracy": best["acc"], "test_accuracy": accuracy(algo.model, real["test"], real["test_labels"]),
-              "wall_s": round(time.time() - t0)}
+              "wall_s": round(time.time() - t0), "hardware": runtime.describe()}
     name = SHIPPED.get((kind, budget, draw))
     if name:
         training = {"data": desc, "steps": steps, "chosen_step_on_validation": best["step"], "batch_size": args.batch_size,
@@ -129,8 +129,10 @@ def main(argv=None) -> int:
         if checkpoints.checkpoint_path(SHIPPED["sgan", 100, 0]).exists():
             runs = gathered(root, args.steps)
             commands = sorted({x["command"] for x in runs if x.get("command")})
+            where = sorted({f"{x['labels'] or 'all'} labels: {x['hardware']}" for x in runs if x.get("hardware")})
             checkpoints.update_metrics(SHIPPED["sgan", 100, 0], {"label_curve": curve(runs),
-                                                                 "label_curve_command": "; ".join(commands)})
+                                                                 "label_curve_command": "; ".join(commands),
+                                                                 "label_curve_hardware": "; ".join(where)})
     print(json.dumps(curve(gathered(root, args.steps)), indent=1))
     return 0
 

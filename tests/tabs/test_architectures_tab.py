@@ -128,7 +128,7 @@ def test_the_curve_is_told_in_words_with_its_crossover():
             "1000": {"sgan": [0.84, 0.0, 1], "supervised": [0.80, 0.0, 1]},
             "0": {"sgan": [0.90, 0.0, 1], "supervised": [0.91, 0.0, 1]}}
     text = _curve_text(both)
-    assert "100 labels: SGAN 70.0% ± 2.0% (3 draws), supervised only 60.0% ± 3.0% (3 draws) (+10.0 points)" in text
+    assert "100 labels: SGAN 70.0% ± 2.0%, supervised only 60.0% ± 3.0% (+10.0 points, 3 label draws)" in text
     assert "all labels: SGAN 90.0%, supervised only 91.0% (-1.0 points)" in text
     assert "crossover: from all labels on" in text
     del both["0"]
