@@ -9,7 +9,8 @@ One row per process, so rows run side by side (one thread each) and a slow one c
     python benchmarks/eval_diffusion.py cost --repeats 3 --write-metrics             # s per 64 images on this CPU
     python benchmarks/eval_diffusion.py settings --n 512 --steps 50                  # DDIM sampler settings compared
 
-Rows: dcgan, vae16 (their checkpoints from ``gan_core.FAMILIES``), ddpm1000 (DDPM, 1000 ancestral
+Rows: dcgan, vae16 (their checkpoints from ``gan_core.FAMILIES``), acgan (the class-conditional AC-GAN
+of ``gan_core.ARCHITECTURES``, told the classes 0-9 in turn, so its sample is class-balanced), ddpm1000 (DDPM, 1000 ancestral
 steps), ddim10/25/50/100 (DDIM, eta = 0). Samples are drawn ``--batch`` at a time (seed = 1000 +
 batch index), each batch timed. Figures use ``gan_core.evaluate`` on the same number of samples for
 every row, since judge FID depends on n. The quality figures do not depend on where the samples
@@ -31,8 +32,9 @@ from safetensors.torch import load_file, save_file
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 OUT = ROOT / "runs" / "eval-diffusion"  # samples (ignored by git)
-ROWS = {  # row -> (family key in gan_core.FAMILIES, sampling options, label)
+ROWS = {  # row -> (key in gan_core.FAMILIES or gan_core.ARCHITECTURES, sampling options, label)
     "dcgan": ("gan", {}, "DCGAN"),
+    "acgan": ("acgan", {}, "AC-GAN, told the class (0-9 in turn)"),
     "vae16": ("vae", {}, "VAE, 16-D"),
     "ddpm1000": ("diffusion", {"steps": 1000, "sampler": "ddpm"}, "DDPM, 1000 steps"),
     "ddim100": ("diffusion", {"steps": 100}, "DDIM, 100 steps"),
@@ -45,7 +47,7 @@ ROWS = {  # row -> (family key in gan_core.FAMILIES, sampling options, label)
 def sample(row: str, n: int, batch: int = 64) -> Path:
     import gan_core
     family, options, _ = ROWS[row]
-    name = gan_core.FAMILIES[family][0]
+    name = (gan_core.FAMILIES.get(family) or gan_core.ARCHITECTURES[family])[0]
     batches, times = [], []
     OUT.mkdir(parents=True, exist_ok=True)
     path = OUT / f"{row}.safetensors"
@@ -76,7 +78,10 @@ def figures(images: torch.Tensor) -> dict:
 def training_minutes(name: str) -> str:
     from gan_core import checkpoints
     t = checkpoints.read_json(name, "training.json")
-    return f"{t.get('wall_time_s', t.get('wall_time_this_session_s', 0)) / 60:.0f} min, {t.get('steps')} steps"
+    wall = t.get("wall_time_s", t.get("wall_time_this_session_s", 0))
+    if not isinstance(wall, (int, float)):  # a run of several sittings records its wall time in words
+        return f"{wall} s, {t.get('steps')} steps"
+    return f"{wall / 60:.0f} min, {t.get('steps')} steps"
 
 
 def measured(n: int, n_small: int) -> dict:

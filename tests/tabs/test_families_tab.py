@@ -6,7 +6,7 @@ import gradio as gr
 import pytest
 import torch
 
-from apps.families import KEYS, N_ITEMS, create_demo, make_handlers, quality_speed_table
+from apps.families import KEYS, N_ITEMS, TRADE_KEYS, create_demo, make_handlers, quality_speed_table, trade_offs
 
 FAMILIES = {"gan": ("g-ckpt", "GAN"), "vae": ("v-ckpt", "VAE"), "diffusion": ("d-ckpt", "Diffusion")}
 
@@ -73,6 +73,16 @@ def test_the_table_shows_the_measured_rows():
     del metrics["vae16_s_per_64"]
     table = quality_speed_table(metrics)
     assert "| VAE, 16-D | 11.0 | 0.010 | 1.10 | – |" in table and "on 64 items only" not in table
+
+
+def test_the_trade_offs_are_told_with_the_figures_and_the_conditional_gan_apart():
+    metrics = {k: 1.0 for k in TRADE_KEYS} | {"comparison_n": 2000, "ddpm1000_fid": 4.2, "dcgan_fid": 6.8}
+    text = trade_offs(metrics)
+    assert "judge FID on 2000 items" in text and "FID\n6.8" in text and "FID 4.2 with 1000 DDPM steps" in text
+    assert "AC-GAN" not in text
+    text = trade_offs(metrics | {"acgan_fid": 2.13})
+    assert "the AC-GAN of the architectures tab reaches FID\n2.1" in text
+    assert trade_offs({k: 1.0 for k in TRADE_KEYS[1:]}) == ""  # a figure missing: no paragraph
 
 
 def test_the_tab_builds_with_named_endpoints():
