@@ -9,12 +9,17 @@ checkpoint is missing says so (with the command that fixes it) and every other t
 from __future__ import annotations
 
 import gc
+import sys
 
 if __name__ == "__main__":
     # Start-up creates nearly 600 000 objects that live as long as the server; the garbage collector
     # would scan them again and again on the way (about a tenth of the start-up). It is off until the
     # app is served, then those objects are frozen out of every later collection (main()).
     gc.disable()
+    # A server process is never a notebook: gradio imports IPython (when installed) only for its
+    # notebook magic, and skips it when the import fails (0.15 s of `import gradio` on a quiet
+    # machine here, 0.5 s under load; BENCHMARKS.md).
+    sys.modules.setdefault("IPython", None)
 
 import argparse
 import contextlib

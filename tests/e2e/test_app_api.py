@@ -81,6 +81,20 @@ def test_the_suite_builds_one_web_app_and_every_tab_inside_it(monkeypatch):
     assert technique_table.TITLE in texts
 
 
+def test_python_app_py_starts_without_the_notebook_machinery():
+    # gradio imports IPython, when it is installed, for its notebook magic only; `python app.py` skips it
+    import subprocess
+    import sys
+
+    from gan_core import settings
+    code = ("import runpy, sys\nsys.argv = ['app.py', '--help']\n"
+            "try:\n    runpy.run_path('app.py', run_name='__main__')\nexcept SystemExit:\n    pass\n"
+            "print('gradio' in sys.modules, sys.modules.get('IPython', 'absent'))")
+    out = subprocess.run([sys.executable, "-c", code], cwd=settings.REPO_ROOT, capture_output=True, text=True,
+                         timeout=300, check=True).stdout.strip().splitlines()
+    assert out[-1] == "True None"  # gradio imported, IPython refused (not merely absent)
+
+
 def test_the_queue_does_not_summarise_every_request_for_a_page_it_does_not_serve(monkeypatch):
     # Gradio's monitoring summary (a pandas table of the last 10 000 requests, grouped by endpoint)
     # was recomputed after every request; the suite keeps 1000 and recomputes once per 1000
