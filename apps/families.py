@@ -20,8 +20,8 @@ from . import inputs, tab
 from .common import grid
 
 KEYS = ("gan", "vae", "diffusion")  # {key: (checkpoint, label)} arrives as ``families``
-ROWS = {"dcgan": "DCGAN", "acgan": "AC-GAN (told the class)", "vae16": "VAE, 16-D", "ddpm1000": "DDPM, 1000 steps", "ddim100": "DDIM, 100 steps",
-        "ddim50": "DDIM, 50 steps", "ddim25": "DDIM, 25 steps", "ddim10": "DDIM, 10 steps"}
+ROWS = {"dcgan": "DCGAN", "acgan": "AC-GAN (told the class)", "vae16": "VAE, 16-D", "ddpm1000": "DDPM, 1000 steps",
+        "ddim100": "DDIM, 100 steps", "ddim50": "DDIM, 50 steps", "ddim25": "DDIM, 25 steps", "ddim10": "DDIM, 10 steps"}
 N_ITEMS = 8          # items per family in the side-by-side row
 MAX_SEED = 2**31 - 1
 MAX_STEPS = 100      # DDIM steps on the slider (1000-step DDPM is minutes per item on a CPU)

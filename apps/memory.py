@@ -18,6 +18,7 @@ import ctypes
 import functools
 import logging
 import threading
+import time
 
 M_ARENA_MAX = -8  # glibc's mallopt parameter (malloc.h)
 
@@ -55,8 +56,8 @@ def start_trimming(every_s: float) -> threading.Thread | None:
         return None
 
     def loop():
-        stop = threading.Event()
-        while not stop.wait(every_s):
+        while True:
+            time.sleep(every_s)
             try:
                 trim()
             except Exception:  # noqa: BLE001 - never take the server down for its housekeeping
