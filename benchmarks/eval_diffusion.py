@@ -177,17 +177,21 @@ def cost(repeats: int, rows: list[str], write: bool) -> dict:
     return out
 
 
-# DDIM settings compared by ``settings``: name -> (scheduler config overrides, eta)
+# DDIM settings compared by ``settings``: name -> (scheduler config overrides, eta, U-Net in float32)
 SAMPLER_SETTINGS = {
-    "leading, eta 0 (shipped)": ({}, 0.0),
-    "trailing, eta 0": ({"timestep_spacing": "trailing"}, 0.0),
-    "leading, eta 1": ({}, 1.0),
+    "leading, eta 0 (shipped)": ({}, 0.0, False),
+    "trailing, eta 0": ({"timestep_spacing": "trailing"}, 0.0, False),
+    "leading, eta 1": ({}, 1.0, False),
+    "leading, eta 0, float32": ({}, 0.0, True),
 }
 
 
-def sampler_settings(n: int, steps: int, batch: int = 64) -> dict:
-    """Judge figures of DDIM at ``steps`` under each of ``SAMPLER_SETTINGS``, from the same ``n`` x_T
-    (seed 1000 + batch index), with the loop of ``DDPM.denoise`` and a differently configured scheduler."""
+def sampler_settings(n: int, steps: int, batch: int = 64, only: list[str] | None = None) -> dict:
+    """Judge figures of DDIM at ``steps`` under each of ``SAMPLER_SETTINGS`` (or those named in ``only``),
+    from the same ``n`` x_T (seed 1000 + batch index), with the loop of ``DDPM.denoise`` and a
+    differently configured scheduler; "float32" runs the U-Net without the bf16 fast path."""
+    import contextlib
+
     from diffusers import DDIMScheduler
 
     import gan_core
@@ -195,13 +199,15 @@ def sampler_settings(n: int, steps: int, batch: int = 64) -> dict:
     from gan_core.diffusion.ddpm import to_unit
     model, runtime = checkpoints.load(gan_core.FAMILIES["diffusion"][0]), gan_core.sampling.get_runtime()
     out = {}
-    for name, (overrides, eta) in SAMPLER_SETTINGS.items():
+    for name, (overrides, eta, fp32) in SAMPLER_SETTINGS.items():
+        if only and name not in only:
+            continue
         scheduler, images, t0 = DDIMScheduler.from_config({**model.scheduler.config, **overrides}), [], time.time()
         for b in range((n + batch - 1) // batch):
             gen = torch.Generator().manual_seed(1000 + b)
             x = torch.randn(batch, *model.shape, generator=gen)                       # x_T
             scheduler.set_timesteps(steps)
-            with torch.no_grad(), runtime.autocast():
+            with torch.no_grad(), contextlib.nullcontext() if fp32 else runtime.autocast():
                 for t in scheduler.timesteps:
                     eps = model.unet(x, t).sample
                     x = scheduler.step(eps.float(), t, x.float(), eta=eta, generator=gen).prev_sample
@@ -215,6 +221,8 @@ def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("what", choices=["sample", "table", "cost", "settings"])
     parser.add_argument("--steps", type=int, default=50, help="settings: DDIM steps")
+    parser.add_argument("--setting", action="append", choices=list(SAMPLER_SETTINGS),
+                        help="settings: only this one (repeatable; default: all)")
     parser.add_argument("--repeats", type=int, default=3, help="cost: timed batches per row")
     parser.add_argument("--row", choices=list(ROWS))
     parser.add_argument("--n", type=int, default=256)
@@ -225,7 +233,7 @@ def main(argv=None) -> int:
     if args.what == "sample":
         print(sample(args.row, args.n, args.batch))
     elif args.what == "settings":
-        print(json.dumps(sampler_settings(args.n, args.steps, args.batch), indent=1))
+        print(json.dumps(sampler_settings(args.n, args.steps, args.batch, args.setting), indent=1))
     elif args.what == "cost":
         cost(args.repeats, [args.row] if args.row else list(ROWS), args.write_metrics)
     else:

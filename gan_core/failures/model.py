@@ -108,14 +108,19 @@ class CanvasGANTraining:
     2016, https://arxiv.org/abs/1610.04490; Arjovsky & Bottou 2017), an attempt against D winning
     outright on the counting canvases (D(G(z)) ~ 0 for 4,000 steps on a GPU); at sigma 0.1 and 0.3 it
     did not stop D winning in 300-step CPU probes (BENCHMARKS.md), so the default is off.
+
+    ``r1`` > 0 adds γ/2 E‖∇ₓD(x)‖² on the real pictures to D's loss (R1, Mescheder et al. 2018,
+    https://arxiv.org/abs/1801.04406): D cannot grow steep around the data, so it cannot win outright
+    by a sharp edge or an exact black that G's tanh never quite reaches.
     """
 
     def __init__(self, model: CanvasGAN, runtime, *, lr_d: float = 2e-4, lr_g: float = 2e-4,
-                 instance_noise: float = 0.0):
+                 instance_noise: float = 0.0, r1: float = 0.0):
         from ..gan.common import adam_pair
         self.model = runtime.prepare(model)
         self.runtime = runtime
         self.instance_noise = instance_noise
+        self.r1 = r1
         self.optimizers = adam_pair(self.model.discriminator.parameters(), self.model.generator.parameters(),
                                     lr_d, lr_g)
 
@@ -128,10 +133,15 @@ class CanvasGANTraining:
         noise = lambda x: x + self.instance_noise * rt.tensor(torch.randn(x.shape, generator=gen))  # noqa: E731
 
         # (1) Fix G, update D: maximize log D(x) + log(1 - D(G(z)))
+        #     (+ gamma/2 E||grad_x D(x)||^2 on the real pictures when r1 > 0)
+        seen = noise(real).requires_grad_(self.r1 > 0)
         with rt.autocast():
             fake = G(z)
-            d_real, d_fake = D(noise(real)), D(noise(fake.detach()))
+            d_real, d_fake = D(seen), D(noise(fake.detach()))
             loss_d = discriminator_loss(d_real, d_fake)
+        if self.r1 > 0:
+            from ..lab.losses import r1_penalty
+            loss_d = loss_d + self.r1 / 2 * r1_penalty(d_real, seen)
         update(self.optimizers["D"], loss_d)
 
         # (2) Fix D, update G: maximize log D(G(z)) (the non-saturating form)

@@ -47,7 +47,7 @@ def build_canvas(args, runtime):
     images = synthetic(args.model, n, args.data_seed)
     algo = CanvasGANTraining(CanvasGAN(nz=args.nz, ngf=args.ngf, ndf=args.ndf, d_norm=args.d_norm), runtime,
                              lr_d=args.lr_d, lr_g=args.lr_g,
-                             instance_noise=args.instance_noise)
+                             instance_noise=args.instance_noise, r1=args.r1)
     what = {"counting": "1-3 white discs and squares, never touching, on a black 64x64 canvas "
                         "(gan_core.failures.counting)",
             "perspective": "shaded boxes under random yaw and pitch through a pinhole camera, 64x64 "
@@ -59,6 +59,8 @@ def add_canvas_args(p):
     p.add_argument("--items", type=int, default=ITEMS, help="pictures in the synthetic training set")
     p.add_argument("--instance-noise", type=float, default=0.0,
                    help="sigma of the Gaussian noise added to every picture D sees (0: none)")
+    p.add_argument("--r1", type=float, default=0.0,
+                   help="gamma of the R1 penalty on D's gradient at the real pictures (0: none)")
     p.add_argument("--data-seed", type=int, default=0)
     p.add_argument("--nz", type=int, default=64)
     p.add_argument("--ngf", type=int, default=32)

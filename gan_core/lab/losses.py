@@ -74,10 +74,11 @@ def gradient_penalty(critic, real: torch.Tensor, fake: torch.Tensor, u: torch.Te
 
 def r1_penalty(real_out: torch.Tensor, real: torch.Tensor) -> torch.Tensor:
     """E‖∇ₓD(x)‖² on real points (R1, Mescheder et al. 2018, https://arxiv.org/abs/1801.04406): D is
-    kept flat where the data are, so the game settles instead of circling. ``real`` ``(B, 2)`` must
-    require grad and ``real_out`` be D's output on it; D's loss adds γ/2 times this."""
-    (grad,) = torch.autograd.grad(real_out.sum(), real, create_graph=True)      # (B, 2)
-    return grad.pow(2).sum(dim=1).mean()
+    kept flat where the data are, so the game settles instead of circling. ``real`` ``(B, ...)`` (points
+    ``(B, 2)`` or pictures ``(B, C, H, W)``) must require grad and ``real_out`` be D's output on it; D's
+    loss adds γ/2 times this."""
+    (grad,) = torch.autograd.grad(real_out.sum(), real, create_graph=True)      # same shape as real
+    return grad.float().pow(2).flatten(1).sum(dim=1).mean()
 
 
 def feature_matching(f_real: torch.Tensor, f_fake: torch.Tensor) -> torch.Tensor:

@@ -44,19 +44,25 @@ def _pair_y(sr: np.ndarray, hr: np.ndarray, scale: int) -> tuple[np.ndarray, np.
     return shave(luminance(sr), scale), shave(luminance(hr), scale)
 
 
+def _psnr_y(y_sr: np.ndarray, y_hr: np.ndarray) -> float:
+    from skimage.metrics import peak_signal_noise_ratio
+    return float(peak_signal_noise_ratio(y_hr, y_sr, data_range=DATA_RANGE))
+
+
+def _ssim_y(y_sr: np.ndarray, y_hr: np.ndarray) -> float:
+    from skimage.metrics import structural_similarity
+    return float(structural_similarity(y_hr, y_sr, data_range=DATA_RANGE, gaussian_weights=True,
+                                       sigma=1.5, use_sample_covariance=False))
+
+
 def psnr(sr: np.ndarray, hr: np.ndarray, scale: int = 4) -> float:
     """PSNR in dB on Y, ``scale`` pixels shaved from each border (``hr`` is mod-cropped here)."""
-    from skimage.metrics import peak_signal_noise_ratio
-    y_sr, y_hr = _pair_y(sr, hr, scale)
-    return float(peak_signal_noise_ratio(y_hr, y_sr, data_range=DATA_RANGE))
+    return _psnr_y(*_pair_y(sr, hr, scale))
 
 
 def ssim(sr: np.ndarray, hr: np.ndarray, scale: int = 4) -> float:
     """SSIM on Y as in Wang et al. 2004 (Gaussian window, sigma 1.5, population covariance)."""
-    from skimage.metrics import structural_similarity
-    y_sr, y_hr = _pair_y(sr, hr, scale)
-    return float(structural_similarity(y_hr, y_sr, data_range=DATA_RANGE, gaussian_weights=True,
-                                       sigma=1.5, use_sample_covariance=False))
+    return _ssim_y(*_pair_y(sr, hr, scale))
 
 
 def high_frequency_energy(y: np.ndarray) -> float:
@@ -65,10 +71,13 @@ def high_frequency_energy(y: np.ndarray) -> float:
     return float(np.mean(laplace(y.astype(np.float64)) ** 2))
 
 
+def _sharpness_y(y_sr: np.ndarray, y_hr: np.ndarray) -> float:
+    return high_frequency_energy(y_sr) / max(high_frequency_energy(y_hr), 1e-12)
+
+
 def sharpness(sr: np.ndarray, hr: np.ndarray, scale: int = 4) -> float:
     """High-frequency energy of the output relative to the original (1 = as sharp as HR)."""
-    y_sr, y_hr = _pair_y(sr, hr, scale)
-    return high_frequency_energy(y_sr) / max(high_frequency_energy(y_hr), 1e-12)
+    return _sharpness_y(*_pair_y(sr, hr, scale))
 
 
 @dataclass(frozen=True)
@@ -82,7 +91,9 @@ class Scores:
 
 
 def score(sr: np.ndarray, hr: np.ndarray, scale: int = 4) -> Scores:
-    return Scores(psnr(sr, hr, scale), ssim(sr, hr, scale), sharpness(sr, hr, scale))
+    """``psnr``, ``ssim`` and ``sharpness`` at once, the luminance of each picture computed once."""
+    y_sr, y_hr = _pair_y(sr, hr, scale)
+    return Scores(_psnr_y(y_sr, y_hr), _ssim_y(y_sr, y_hr), _sharpness_y(y_sr, y_hr))
 
 
 def error_map(sr: np.ndarray, hr: np.ndarray, scale: int = 4, vmax: float = 32.0) -> np.ndarray:

@@ -259,3 +259,28 @@ def test_the_spectral_discriminator_has_no_batch_norm_and_unit_norm_weights():
         assert sigma == pytest.approx(1.0, abs=0.05)
     with pytest.raises(ValueError, match="norm must be"):
         Discriminator(norm="layer")
+
+
+def test_the_r1_penalty_flattens_d_around_the_real_canvases():
+    from gan_core.failures.model import CanvasGANTraining
+    from gan_core.lab.losses import r1_penalty
+    from gan_core.runtime import get_runtime
+    images, _ = counting.make_canvases(8, seed=0)
+    # the penalty itself: a linear D(x) = <w, x> has gradient w everywhere, so E||grad||^2 = ||w||^2
+    w = torch.randn(1, 1, 64, 64, generator=torch.Generator().manual_seed(0))
+    x = torch.rand(4, 1, 64, 64).requires_grad_(True)
+    assert r1_penalty((x * w).flatten(1).sum(1), x).item() == pytest.approx(w.pow(2).sum().item(), rel=1e-5)
+
+    def d_gradient_norm(r1: float) -> float:
+        """D's mean ||grad_x D(x)|| on the real canvases after 6 steps of one training."""
+        torch.manual_seed(0)
+        algo = CanvasGANTraining(CanvasGAN(nz=8, ngf=4, ndf=4, d_norm="spectral"), get_runtime(fp32=True),
+                                 lr_d=5e-3, r1=r1)
+        logs = [algo.train_step((images,), torch.Generator().manual_seed(i)) for i in range(6)]
+        assert all(math.isfinite(v) for log in logs for v in log.values())
+        real = images.float().div(127.5).sub(1).unsqueeze(1).requires_grad_(True)
+        (grad,) = torch.autograd.grad(algo.model.discriminator(real).sum(), real)
+        return grad.flatten(1).norm(dim=1).mean().item()
+
+    steep, flat = d_gradient_norm(0.0), d_gradient_norm(100.0)
+    assert flat < 0.5 * steep   # the same run with R1 leaves D far flatter at the data

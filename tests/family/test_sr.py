@@ -58,6 +58,12 @@ def test_metric_protocol_on_a_known_pair():
     assert sr_metrics.sharpness(hr[:36, :40], hr) == pytest.approx(1.0)
     with pytest.raises(ValueError, match="differ in size"):
         sr_metrics.psnr(hr, hr[:20, :20])
+    # score() computes each luminance once and gives exactly what the three functions give
+    noisy = np.clip(sr.astype(int) + rng.integers(-20, 21, sr.shape), 0, 255).astype(np.uint8)
+    s = sr_metrics.score(noisy, hr)
+    assert (s.psnr, s.ssim, s.sharpness) == (sr_metrics.psnr(noisy, hr), sr_metrics.ssim(noisy, hr),
+                                             sr_metrics.sharpness(noisy, hr))
+    assert s.sharpness > 1.0 and s.psnr < expected   # noise adds high frequencies and error
 
 
 def test_bicubic_loses_high_frequencies_and_the_error_map_lines_up():
