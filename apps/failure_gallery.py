@@ -213,15 +213,20 @@ def make_handlers(*, live: Callable, dirac: Callable, samples: Callable, record:
         seed = _seed(seed)
         for update in live("cycling", seed=seed):
             if "frames" not in update:
-                yield None, None, _progress(update, "vanilla GAN on the ring")
+                yield None, None, _progress(update, "G chased around the ring")
                 continue
-            cov = pd.DataFrame([{"iteration": it, "share": s, "mode": f"mode {m}"}
-                                for it, row in zip(update["iterations"], update["coverage"]) for m, s in enumerate(row)])
-            yield save_gif(update["frames"]), cov, (
-                f"**Seed {seed}.** Share of 1,000 samples within 3σ of each of the 8 modes, every "
-                f"{update['iterations'][1]} iterations. Within these few seconds G mostly drifts and settles on "
-                "a few modes; clean hopping between modes is what the recorded Fashion-MNIST run above shows "
-                "(all samples one class, then all another).")
+            shares = pd.DataFrame([{"iteration": it, "share": s, "mode": f"mode {m}"}
+                                   for it, row in zip(update["iterations"], update["shares"]) for m, s in enumerate(row)])
+            held = update["held"]
+            visits = [m for i, m in enumerate(held) if i == 0 or m != held[i - 1]]
+            yield save_gif(update["frames"]), shares, (
+                f"**Seed {seed}.** Share of 1,000 samples nearest to each of the 8 modes, every "
+                f"{update['iterations'][1]} iterations. In {len(held)} of {len(update['iterations'])} frames one mode "
+                f"holds more than {update['hold']:.0%} of the samples; that mode changed **{len(visits) - 1 if visits else 0} "
+                f"times**: " + (" → ".join(f"mode {m}" for m in visits) or "none held") + ". This G is an affine map of "
+                "the noise, so it can draw one blob and never eight modes; wherever the blob sits, D learns that the "
+                "samples there are fake (eight times too many for one mode) and pushes them off, and G slides to "
+                "another mode. The game circles instead of settling.")
 
     def dirac_game(lr, steps):
         lr = inputs.number(lr, "learning rate", 0.001, 1.0)

@@ -35,8 +35,8 @@ def main() -> None:
     r, s = timed(live.run, "weak_d")
     out["weak_d"] = {"wall_s": s, "weak": r["weak"], "balanced": r["balanced"]}
     r, s = timed(live.run, "cycling")
-    out["cycling"] = {"wall_s": s, "mode_hops": live.mode_hops(r["coverage"]),
-                      "last_shares": r["coverage"][-1], "max_share_seen": float(np.max(r["coverage"]))}
+    out["cycling"] = {"wall_s": s, "mode_hops": live.mode_hops(r["shares"]), "held": r["held"],
+                      "frames": len(r["shares"]), "distinct_modes_held": len(set(r["held"]))}
     r, s = timed(live.dirac, steps=400, lr=0.1)
     out["dirac"] = {"wall_s": s, "simultaneous": r["simultaneous_final_distance"],
                     "alternating": r["alternating_final_distance"]}

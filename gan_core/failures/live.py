@@ -7,8 +7,11 @@
   (Goodfellow et al. 2014, Sec. 3).
 * ``weak_d``    D too weak (learning rate 1e-5): D(x) and D(G(z)) both stay near 1/2, so G gets no
   direction and its samples stay where they started, against a balanced run with the same seed.
-* ``cycling``   the lab's "vanilla" preset on the ring: the share of samples at each mode, every few
-  iterations, as G settles (or fails to settle) on some of them; the frames make the animation.
+* ``cycling``   a G too simple for the ring chased around it by D: G is an affine map of 2-D noise (no
+  hidden layer), so it can only draw one Gaussian blob and never eight modes; plain SGD, D at twice G's
+  rate. Wherever the blob settles, D learns that the samples there are fake and pushes it off, and it
+  slides to another mode: the share of samples nearest each mode, every few iterations, shows one mode
+  held by most samples, then another (mode hopping); the frames make the animation.
 * ``dirac``     the Dirac GAN (Mescheder et al. 2018, https://arxiv.org/abs/1801.04406, Sec. 2.2): data
   at 0, G a single point theta, D(x) = sigmoid(psi * x). The only equilibrium is (0, 0); simultaneous
   gradient steps spiral away from it, alternating steps circle around it for ever. Oscillation in
@@ -26,13 +29,17 @@ import torch
 
 from ..lab import losses as lab_losses
 from ..lab import metrics, render
-from ..lab.train import PRESETS, Lab, LabConfig, one_thread
+from ..lab.train import Lab, LabConfig, one_thread
 
 STRONG_D = LabConfig(dataset="ring8", loss="minimax", k=5, d_lr=3e-3, g_lr=1e-3, d_layers=3, d_units=128,
                      g_layers=2, g_units=32)
 WEAK_D = LabConfig(dataset="ring8", d_lr=1e-5, g_lr=1e-3, g_layers=2, g_units=32)
 BALANCED = dataclasses.replace(WEAK_D, d_lr=1e-3)
-CYCLING = PRESETS["vanilla"]
+# G with no hidden layer (one Gaussian blob), SGD: the setting in which G hops from mode to mode within
+# seconds (BENCHMARKS.md, "Failure gallery"; the lab's presets settle or drift instead)
+CYCLING = LabConfig(dataset="ring8", g_layers=0, noise_dim=2, d_layers=2, d_units=64, d_opt="sgd", g_opt="sgd",
+                    d_lr=0.1, g_lr=0.05, batch=64)
+HOLD = 0.6        # a mode is "held" in a frame when more than this share of the samples lies nearest to it
 EVAL_N = 1000     # samples the mode measures use in a live case (the lab's 2500 cost too long per frame)
 
 
@@ -94,24 +101,39 @@ def weak_d(iterations: int = 300, seed: int = 0):
     yield {"weak": _summary(weak), "balanced": _summary(balanced), "frame": render.side_by_side(panels)}
 
 
-def cycling(iterations: int = 800, every: int = 40, seed: int = 0):
-    """The vanilla preset on the ring; yields progress, then {"frames": [PIL], "coverage": (T, 8) list,
-    "iterations": [...]} where coverage[t][m] is the share of samples near mode m at frame t."""
+def nearest_shares(points: np.ndarray, modes: np.ndarray) -> np.ndarray:
+    """``points`` ``(N, 2)``, ``modes`` ``(M, 2)`` -> the share of the points nearest to each mode ``(M,)``."""
+    d2 = ((np.asarray(points, np.float64)[:, None, :] - np.asarray(modes, np.float64)[None]) ** 2).sum(-1)
+    return np.bincount(d2.argmin(1), minlength=len(modes)) / max(len(points), 1)
+
+
+def cycling(iterations: int = 3000, every: int = 100, seed: int = 0):
+    """G chased around the ring (``CYCLING``); yields progress, then {"frames": [PIL], "shares": (T, 8) list,
+    "iterations": [...], "held": [...], "hold": HOLD} where shares[t][m] is the share of samples nearest to
+    mode m at frame t and ``held`` the mode held in each frame that has one (``held_modes``)."""
     lab = Lab(dataclasses.replace(CYCLING, seed=seed))
-    frames, coverage, steps = [], [], []
-    modes, sigma = lab.data.modes, lab.data.sigma
+    frames, shares, steps = [], [], []
     with one_thread():
         for i in range(0, iterations + 1, every):
             if i:
                 for _ in range(every):
                     lab.iteration()
-            pts = lab.samples(EVAL_N).numpy()
-            counts = metrics.mode_stats(pts, modes, sigma)["counts"]
-            coverage.append([round(float(c) / EVAL_N, 4) for c in counts])
+            shares.append([round(float(s), 4) for s in nearest_shares(lab.samples(EVAL_N).numpy(), lab.data.modes)])
             steps.append(i)
             frames.append(render.field(render.snapshot(lab, n_show=256, n_arrows=1)).resize((240, 240)))
             yield {"done": i, "of": iterations}
-    yield {"frames": frames, "coverage": coverage, "iterations": steps}
+    yield {"frames": frames, "shares": shares, "iterations": steps, "held": held_modes(shares), "hold": HOLD}
+
+
+def held_modes(shares, hold: float = HOLD) -> list[int]:
+    """The mode held (more than ``hold`` of the samples nearest to it) in each frame that has one, in order."""
+    return [int(np.argmax(row)) for row in shares if max(row) > hold]
+
+
+def mode_hops(shares, hold: float = HOLD) -> int:
+    """How often the held mode changes from one held frame to the next (frames without one are skipped)."""
+    held = held_modes(shares, hold)
+    return sum(a != b for a, b in zip(held, held[1:]))
 
 
 def dirac(steps: int = 400, lr: float = 0.1, theta: float = 1.0, psi: float = 0.0) -> dict:
@@ -135,12 +157,6 @@ def dirac(steps: int = 400, lr: float = 0.1, theta: float = 1.0, psi: float = 0.
         out[f"{mode}_final_distance"] = float(np.hypot(th, ps))
     out["start_distance"] = float(np.hypot(theta, psi))
     return out
-
-
-def mode_hops(coverage) -> int:
-    """How often the set of covered modes (share > 2%) changes from one frame to the next."""
-    sets = [frozenset(np.flatnonzero(np.asarray(c) > 0.02)) for c in coverage]
-    return sum(a != b for a, b in zip(sets, sets[1:]))
 
 
 CASES = {"strong_d": strong_d, "weak_d": weak_d, "cycling": cycling}

@@ -138,8 +138,20 @@ def test_the_cycling_case_yields_frames_and_mode_shares():
     updates = list(live.cycling(iterations=40, every=20))
     result = updates[-1]
     assert [u["done"] for u in updates[:-1]] == [0, 20, 40]
-    assert len(result["frames"]) == 3 and len(result["coverage"][0]) == 8
-    assert live.mode_hops([[0.5, 0, 0, 0, 0, 0, 0, 0], [0.5, 0, 0, 0, 0, 0, 0, 0], [0, 0.4, 0, 0, 0, 0, 0, 0]]) == 1
+    assert len(result["frames"]) == 3 and len(result["shares"][0]) == 8
+    assert all(sum(row) == pytest.approx(1.0, abs=1e-3) for row in result["shares"])
+    shares = [[0.7, 0.3, 0, 0, 0, 0, 0, 0], [0.5, 0.5, 0, 0, 0, 0, 0, 0], [0.9, 0.1, 0, 0, 0, 0, 0, 0],
+              [0, 0.65, 0.35, 0, 0, 0, 0, 0]]
+    assert live.held_modes(shares) == [0, 0, 1] and live.mode_hops(shares) == 1   # the 50/50 frame holds none
+    modes = np.array([[1.0, 0.0], [-1.0, 0.0]])
+    assert live.nearest_shares(np.array([[0.9, 0.1], [0.2, 0.0], [-3.0, 1.0], [1.1, -0.2]]), modes).tolist() == [0.75, 0.25]
+
+
+def test_g_too_simple_for_the_ring_hops_from_mode_to_mode():
+    # the signature: most samples at one mode, later most at another, and again (the data hold 1/8 each)
+    result = live.run("cycling", iterations=1500, seed=0)
+    held = result["held"]
+    assert len(held) >= 4 and live.mode_hops(result["shares"]) >= 2 and len(set(held)) >= 3, held
 
 
 # --- global structure -----------------------------------------------------------------------------

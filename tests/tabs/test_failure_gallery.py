@@ -29,7 +29,8 @@ def fake_live(case, seed=0):
         yield {"weak": s, "balanced": {**s, "modes": 8}, "frame": Image.new("RGB", (10, 10))}
     else:
         yield {"frames": [Image.new("RGB", (8, 8), (i * 60, 0, 0)) for i in range(3)],
-               "coverage": [[0.1] * 8, [0.2] * 8, [0.0] * 8], "iterations": [0, 50, 100]}
+               "shares": [[0.9] + [0.1 / 7] * 7, [1 / 8] * 8, [0.0] * 7 + [1.0]], "iterations": [0, 50, 100],
+               "held": [0, 7], "hold": 0.6}
 
 
 def fake_count(images):
@@ -94,6 +95,8 @@ def test_cycling_writes_an_animated_gif(tmp_path):
     img = Image.open(gif)
     assert img.n_frames == 3 and gif.endswith(".gif")
     assert len(cov) == 24 and "every 50 iterations" in text
+    assert "In 2 of 3 frames one mode holds more than 60% of the samples" in text
+    assert "changed **1 times**: mode 0 → mode 7" in text
 
 
 def test_counting_perspective_structure_memorisation_and_far():
