@@ -3,6 +3,8 @@
     python -m benchmarks.browser_latency                 # starts the app, 15 timed runs after 3 warm-ups
     python -m benchmarks.browser_latency --runs 30 --json runs/browser-sr.json
     python -m benchmarks.browser_latency --url http://host:7860/
+    python -m benchmarks.browser_latency --bare panels   # four panels and no work: Gradio's own cost
+    python -m benchmarks.browser_latency --bare page     # ... with the captions, table and choosers too
 
 ``benchmarks/load.py`` times the same endpoint through ``gradio_client``, whose round trip has a
 floor of its own: it polls its event queue every 50 ms and downloads the answer's pictures one after
@@ -12,7 +14,10 @@ tab itself: each run uploads a 128-px photo never sent before (a different crop 
 photos, so that no panel can come from the browser's cache), waits until its preview is shown, then
 clicks "Super-resolve ×4" and measures, inside the page, the time until all four panels show the new
 pictures, decoded (``img.complete`` with a new ``src``). It also reads the server's CPU seconds
-per run when it started the server itself.
+per run when it started the server itself (the page's follow-up event, the heat maps, zoom and slider,
+included), and splits each run with the page's resource timings: click to the request, the request
+to the end of its event stream (queue and server), the end of the stream to the first panel's
+request (the page's own work on the answer), and the panels' downloads.
 """
 from __future__ import annotations
 
@@ -50,6 +55,23 @@ async (previous) => {
 """ % json.dumps(list(PANELS))
 
 
+RESOURCES = "performance.getEntriesByType('resource').map(e => [e.name, e.startTime, e.responseEnd])"
+
+
+def split(entries: list, panels: list[str], t_click: float) -> dict | None:
+    """One run's resource timings -> ms from the click to the request, to the end of the event stream,
+    to the first panel's request, and to the last panel's arrival (None if an entry is missing)."""
+    join = [e for e in entries if "/queue/join" in e[0]]
+    stream = [e for e in entries if "/queue/data" in e[0]]
+    imgs = [e for e in entries if e[0] in panels]
+    if not (join and stream and len(imgs) == len(panels)):
+        return None
+    request, stream_end = join[0][1], stream[0][2]
+    first_img, last_img = min(e[1] for e in imgs), max(e[2] for e in imgs)
+    return {"click_to_request": request - t_click, "request_to_stream_end": stream_end - request,
+            "stream_end_to_panel_requests": first_img - stream_end, "panel_downloads": last_img - first_img}
+
+
 def photos(n: int, folder: Path) -> list[Path]:
     """``n`` different 128 x 128 crops of scikit-image's photos, written once."""
     import numpy as np
@@ -70,13 +92,45 @@ def photos(n: int, folder: Path) -> list[Path]:
     return out
 
 
+def bare_app(shape: str = "panels"):
+    """A Gradio page shaped like the tab's first answer, with no work in the handler: an upload, the
+    button, and four 128 x 128 panels with the tab's element ids (a tab "Super-resolution" holds them),
+    each a cheap function of the upload so that every run shows new pictures. ``shape="page"`` also
+    answers what the tab's first event answers besides the panels: four captions, the metrics table
+    and the two panel choosers."""
+    import gradio as gr
+    import numpy as np
+
+    def answer(image):
+        x = np.asarray(image, dtype=np.uint8)[:128, :128]
+        panels = [np.roll(x, k, axis=1) for k in range(len(PANELS))]
+        if shape == "panels":
+            return panels
+        captions = [f"**{k}**: {float(x.mean()):.2f} dB / 0.9000 · sharpness 1.00" for k in PANELS]
+        table = [[k, round(float(x.mean()), 2), 0.9, 1.0] for k in PANELS]
+        return (*panels, *captions, table, gr.Dropdown(choices=list(PANELS), value=PANELS[0]),
+                gr.Dropdown(choices=list(PANELS), value=PANELS[-1]))
+
+    with gr.Blocks() as demo:
+        with gr.Tab("Super-resolution"):
+            image = gr.Image(type="numpy", elem_id="sr-input", label="Photo")
+            button = gr.Button("Super-resolve ×4")
+            outs = [gr.Image(type="numpy", format="png", elem_id=f"sr-panel-{k}", interactive=False) for k in PANELS]
+            if shape == "page":
+                outs += [gr.Markdown() for _ in PANELS]
+                outs.append(gr.Dataframe(headers=["method", "PSNR", "SSIM", "sharpness"], interactive=False))
+                outs += [gr.Dropdown(list(PANELS), value=PANELS[0]), gr.Dropdown(list(PANELS), value=PANELS[-1])]
+        button.click(answer, image, outs)
+    return demo
+
+
 def measure(url: str, runs: int, warmup: int, proc=None) -> dict:
     sys.path.insert(0, str(REPO / "tests"))
     from browser import open_page, open_tab
 
     from benchmarks.load import proc_cpu_seconds
     files = photos(runs + warmup, REPO / "data_cache" / "load_inputs" / "browser")
-    seconds, cpu = [], []
+    seconds, cpu, parts = [], [], []
     with open_page(url) as page:
         open_tab(page, "Super-resolution")
         previous: list[str] = []
@@ -88,10 +142,13 @@ def measure(url: str, runs: int, warmup: int, proc=None) -> dict:
                                    " return i && i.complete && i.naturalWidth > 0 && i.src !== before; }",
                                    arg=before)
             c0 = proc_cpu_seconds(proc.pid) if proc else None
+            page.evaluate("performance.clearResourceTimings()")
+            t_click = page.evaluate("performance.now()")
             answer = page.evaluate(CLICK_AND_WAIT, previous)
             previous = answer["srcs"]
             if i >= warmup:
                 seconds.append(answer["ms"] / 1000)
+                parts.append(split(page.evaluate(RESOURCES), answer["srcs"], t_click))
                 if proc:
                     time.sleep(0.3)  # let the queue's bookkeeping after the answer finish
                     cpu.append(proc_cpu_seconds(proc.pid) - c0)
@@ -101,6 +158,9 @@ def measure(url: str, runs: int, warmup: int, proc=None) -> dict:
            "max_s": round(t[-1], 3), "seconds": [round(s, 3) for s in seconds]}
     if cpu:
         out["server_cpu_ms_per_run"] = round(1000 * statistics.median(cpu), 1)
+    parts = [p for p in parts if p]
+    if parts:
+        out["median_split_ms"] = {k: round(statistics.median(p[k] for p in parts)) for k in parts[0]}
     return out
 
 
@@ -112,22 +172,34 @@ def main(argv=None) -> int:
     parser.add_argument("--url", default=None, help="an app already running (default: start one)")
     parser.add_argument("--app-dir", type=Path, default=REPO, help="start the app.py of this checkout")
     parser.add_argument("--json", type=Path, default=None, help="also write the figures to this file")
+    parser.add_argument("--bare", choices=["panels", "page"],
+                        help="measure a bare Gradio page instead of the suite (no model, no work): the four panels "
+                             "alone, or with the captions, table and choosers of the tab's first answer")
     args = parser.parse_args(argv)
     from benchmarks.common import machine
     from benchmarks.load import free_port, start_server
-    proc = None
+    proc, demo = None, None
     url = args.url
-    if url is None:
-        proc, _ = start_server(free_port(), args.app_dir)
-        url = proc.args and f"http://127.0.0.1:{proc.args[-1]}/"
+    if args.bare:
+        port = free_port()
+        demo = bare_app(args.bare)
+        demo.queue().launch(server_port=port, prevent_thread_lock=True, quiet=True)
+        url = f"http://127.0.0.1:{port}/"
+    elif url is None:
+        port = free_port()
+        proc, _ = start_server(port, args.app_dir)
+        url = f"http://127.0.0.1:{port}/"
     try:
         figures = measure(url, args.runs, args.warmup, proc)
     finally:
         if proc:
             proc.terminate()
             proc.wait(timeout=30)
+        if demo is not None:
+            demo.close()
     import os
-    figures.update(machine=machine(), load_average_after=round(os.getloadavg()[0], 2))
+    figures.update(app=f"bare Gradio page ({args.bare})" if args.bare else (args.url or str(args.app_dir)),
+                   machine=machine(), load_average_after=round(os.getloadavg()[0], 2))
     print(json.dumps(figures, indent=2))
     if args.json:
         args.json.write_text(json.dumps(figures, indent=2) + "\n")
