@@ -267,6 +267,10 @@ def configure_queue(demo: gr.Blocks) -> gr.Blocks:
     with no_unserved_web_app():
         demo.queue(max_size=settings.queue_size(), default_concurrency_limit=settings.workers())
     queue, push = demo._queue, demo._queue.push  # Gradio's own text is "Queue is full. Max size is ..."
+    # When no request can start, Gradio's dispatcher sleeps 1 ms and looks again: 1000 wake-ups a second
+    # on an idle server, and as many scans of the waiting requests when every slot is busy.
+    queue.sleep_when_free = settings.queue_poll_ms() / 1000
+    queue.progress_update_sleep_when_free = settings.progress_poll_ms() / 1000  # Gradio's: 10 ms, always
 
     async def push_or_busy(*args, **kwargs):
         accepted, message, status = await push(*args, **kwargs)

@@ -99,6 +99,19 @@ def queue_size() -> int:
     return _int("GAN_SUITE_QUEUE_SIZE", 64)
 
 
+def queue_poll_ms() -> int:
+    """Milliseconds Gradio's queue waits before it looks again for a request it can start, when none
+    can start now (none waiting, or every slot busy). Gradio's own 1 ms wakes an idle server 1000 times
+    a second."""
+    return _int("GAN_SUITE_QUEUE_POLL_MS", 5)
+
+
+def progress_poll_ms() -> int:
+    """Milliseconds between two looks of Gradio's queue for progress to send (Gradio's own: 10 ms, also
+    when nothing runs); a progress bar needs no more than a few updates a second."""
+    return _int("GAN_SUITE_PROGRESS_POLL_MS", 50)
+
+
 def session_capacity() -> int:
     """Browser sessions whose state the server keeps; beyond it, the least recently used is dropped.
     Each costs about 2.5 MB (Gradio's copy of the page's configuration, the session's own values), and
