@@ -208,6 +208,19 @@ TABS = [
 ]
 
 
+def chosen_tabs() -> list[tuple]:
+    """``TABS``, or those named in ``GAN_SUITE_TABS`` (comma-separated titles) in that order: a lecture
+    can serve only what it shows, and the first named tab is the one the page opens on."""
+    names = settings.tabs()
+    if not names:
+        return TABS
+    known = dict(TABS)
+    unknown = [n for n in names if n not in known]
+    if unknown:
+        raise ValueError(f"GAN_SUITE_TABS: unknown tab {unknown[0][:40]!r}; the tabs are: {', '.join(known)}")
+    return [(n, known[n]) for n in names]
+
+
 def missing_notice(title: str, err: Exception) -> None:
     gr.Markdown(f"### {title} is unavailable\n\n{err}\n\nEvery other tab still works.")
 
@@ -230,7 +243,7 @@ def build_demo() -> gr.Blocks:
     outputs.install()  # image outputs are written to Gradio's cache atomically (see apps/outputs.py)
     with no_unserved_web_app(), gr.Blocks(title="GAN Demo Suite") as demo:
         gr.Markdown(INTRO)
-        for title, mount in TABS:
+        for title, mount in chosen_tabs():
             with gr.Tab(title):
                 try:
                     mount()

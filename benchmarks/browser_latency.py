@@ -3,6 +3,7 @@
     python -m benchmarks.browser_latency                 # starts the app, 15 timed runs after 3 warm-ups
     python -m benchmarks.browser_latency --runs 30 --json runs/browser-sr.json
     python -m benchmarks.browser_latency --url http://host:7860/
+    python -m benchmarks.browser_latency --tabs "Super-resolution"   # the suite serving this one tab
     python -m benchmarks.browser_latency --bare panels   # four panels and no work: Gradio's own cost
     python -m benchmarks.browser_latency --bare page     # ... with the captions, table and choosers too
 
@@ -132,6 +133,7 @@ def measure(url: str, runs: int, warmup: int, proc=None) -> dict:
     files = photos(runs + warmup, REPO / "data_cache" / "load_inputs" / "browser")
     seconds, cpu, parts = [], [], []
     with open_page(url) as page:
+        page.wait_for_selector("#sr-input, [role=tab]")  # the page has rendered its first tab
         if page.get_by_role("tab", name="Super-resolution").count():  # the suite (a tab run alone has none)
             open_tab(page, "Super-resolution")
         previous: list[str] = []
@@ -173,6 +175,9 @@ def main(argv=None) -> int:
     parser.add_argument("--url", default=None, help="an app already running (default: start one)")
     parser.add_argument("--app-dir", type=Path, default=REPO, help="start the app.py of this checkout")
     parser.add_argument("--json", type=Path, default=None, help="also write the figures to this file")
+    parser.add_argument("--tabs", default=None,
+                        help="serve only these tabs, in this order (GAN_SUITE_TABS), e.g. "
+                             "'Super-resolution' or 'GAN training lab,Super-resolution'")
     parser.add_argument("--bare", choices=["panels", "page"],
                         help="measure a bare Gradio page instead of the suite (no model, no work): the four panels "
                              "alone, or with the captions, table and choosers of the tab's first answer")
@@ -188,7 +193,7 @@ def main(argv=None) -> int:
         url = f"http://127.0.0.1:{port}/"
     elif url is None:
         port = free_port()
-        proc, _ = start_server(port, args.app_dir)
+        proc, _ = start_server(port, args.app_dir, {"GAN_SUITE_TABS": args.tabs} if args.tabs else None)
         url = f"http://127.0.0.1:{port}/"
     try:
         figures = measure(url, args.runs, args.warmup, proc)
@@ -200,6 +205,7 @@ def main(argv=None) -> int:
             demo.close()
     import os
     figures.update(app=f"bare Gradio page ({args.bare})" if args.bare else (args.url or str(args.app_dir)),
+                   tabs=args.tabs or "all",
                    machine=machine(), load_average_after=round(os.getloadavg()[0], 2))
     print(json.dumps(figures, indent=2))
     if args.json:

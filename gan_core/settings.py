@@ -63,6 +63,11 @@ def hub_revision() -> str:
     return os.environ.get("GAN_SUITE_HUB_REVISION", "").strip() or "main"
 
 
+def tabs() -> list[str]:
+    """The tabs ``python app.py`` serves, by title, in this order (empty: every tab, in the lecture's order)."""
+    return [t.strip() for t in os.environ.get("GAN_SUITE_TABS", "").split(",") if t.strip()]
+
+
 def force_fp32() -> bool:
     return _flag("GAN_SUITE_FP32")
 

@@ -117,6 +117,19 @@ def test_the_queue_does_not_summarise_every_request_for_a_page_it_does_not_serve
     assert queue.cached_event_analytics_summary["functions"]["go"]["total_requests"] == 5
 
 
+def test_gan_suite_tabs_serves_the_named_tabs_in_their_order(monkeypatch):
+    import app
+    monkeypatch.delenv("GAN_SUITE_TABS", raising=False)
+    assert app.chosen_tabs() == app.TABS
+    monkeypatch.setenv("GAN_SUITE_TABS", " Super-resolution, GAN training lab ")
+    assert [t for t, _ in app.chosen_tabs()] == ["Super-resolution", "GAN training lab"]
+    assert app.chosen_tabs()[0][1] is app.mount_super_resolution
+    monkeypatch.setenv("GAN_SUITE_TABS", "Super-resolution,Diffusion" + "x" * 500)
+    with pytest.raises(ValueError, match="unknown tab 'Diffusionx.*; the tabs are: GAN training lab,") as err:
+        app.chosen_tabs()
+    assert len(str(err.value)) < 300
+
+
 def test_an_idle_queue_looks_for_work_200_times_a_second_not_1000(monkeypatch):
     # Gradio's dispatcher sleeps 1 ms whenever no request can start: 1000 wake-ups a second on an idle
     # server (about a tenth of a core here; 850 looks a second measured with Gradio's setting). The
