@@ -219,11 +219,12 @@ def make_handlers(*, live: Callable, dirac: Callable, samples: Callable, record:
                                    for it, row in zip(update["iterations"], update["shares"]) for m, s in enumerate(row)])
             held = update["held"]
             visits = [m for i, m in enumerate(held) if i == 0 or m != held[i - 1]]
+            hops = max(len(visits) - 1, 0)
             yield save_gif(update["frames"]), shares, (
                 f"**Seed {seed}.** Share of 1,000 samples nearest to each of the 8 modes, every "
                 f"{update['iterations'][1]} iterations. In {len(held)} of {len(update['iterations'])} frames one mode "
-                f"holds more than {update['hold']:.0%} of the samples; that mode changed **{len(visits) - 1 if visits else 0} "
-                f"times**: " + (" → ".join(f"mode {m}" for m in visits) or "none held") + ". This G is an affine map of "
+                f"holds more than {update['hold']:.0%} of the samples; that mode changed **{hops} "
+                f"time{'' if hops == 1 else 's'}**: " + (" → ".join(f"mode {m}" for m in visits) or "none held") + ". This G is an affine map of "
                 "the noise, so it can draw one blob and never eight modes; wherever the blob sits, D learns that the "
                 "samples there are fake (eight times too many for one mode) and pushes them off, and G slides to "
                 "another mode. The game circles instead of settling.")

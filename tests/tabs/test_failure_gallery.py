@@ -96,7 +96,7 @@ def test_cycling_writes_an_animated_gif(tmp_path):
     assert img.n_frames == 3 and gif.endswith(".gif")
     assert len(cov) == 24 and "every 50 iterations" in text
     assert "In 2 of 3 frames one mode holds more than 60% of the samples" in text
-    assert "changed **1 times**: mode 0 → mode 7" in text
+    assert "changed **1 time**: mode 0 → mode 7" in text
 
 
 def test_counting_perspective_structure_memorisation_and_far():
