@@ -217,8 +217,7 @@ def make_handlers(*, live: Callable, dirac: Callable, samples: Callable, record:
                 continue
             shares = pd.DataFrame([{"iteration": it, "share": s, "mode": f"mode {m}"}
                                    for it, row in zip(update["iterations"], update["shares"]) for m, s in enumerate(row)])
-            held = update["held"]
-            visits = [m for i, m in enumerate(held) if i == 0 or m != held[i - 1]]
+            held, visits = update["held"], update["visits"]
             hops = max(len(visits) - 1, 0)
             yield save_gif(update["frames"]), shares, (
                 f"**Seed {seed}.** Share of 1,000 samples nearest to each of the 8 modes, every "

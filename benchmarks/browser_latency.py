@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import statistics
 import sys
 import time
@@ -203,7 +204,6 @@ def main(argv=None) -> int:
             proc.wait(timeout=30)
         if demo is not None:
             demo.close()
-    import os
     figures.update(app=f"bare Gradio page ({args.bare})" if args.bare else (args.url or str(args.app_dir)),
                    tabs=args.tabs or "all",
                    machine=machine(), load_average_after=round(os.getloadavg()[0], 2))

@@ -103,14 +103,15 @@ def weak_d(iterations: int = 300, seed: int = 0):
 
 def nearest_shares(points: np.ndarray, modes: np.ndarray) -> np.ndarray:
     """``points`` ``(N, 2)``, ``modes`` ``(M, 2)`` -> the share of the points nearest to each mode ``(M,)``."""
-    d2 = ((np.asarray(points, np.float64)[:, None, :] - np.asarray(modes, np.float64)[None]) ** 2).sum(-1)
-    return np.bincount(d2.argmin(1), minlength=len(modes)) / max(len(points), 1)
+    nearest = metrics.nearest_mode(np.asarray(points, np.float64), np.asarray(modes, np.float64))
+    return np.bincount(nearest, minlength=len(modes)) / max(len(points), 1)
 
 
 def cycling(iterations: int = 3000, every: int = 100, seed: int = 0):
     """G chased around the ring (``CYCLING``); yields progress, then {"frames": [PIL], "shares": (T, 8) list,
-    "iterations": [...], "held": [...], "hold": HOLD} where shares[t][m] is the share of samples nearest to
-    mode m at frame t and ``held`` the mode held in each frame that has one (``held_modes``)."""
+    "iterations": [...], "held": [...], "visits": [...], "hold": HOLD} where shares[t][m] is the share of
+    samples nearest to mode m at frame t, ``held`` the mode held in each frame that has one (``held_modes``)
+    and ``visits`` those modes in order, repeats merged (``mode_visits``)."""
     lab = Lab(dataclasses.replace(CYCLING, seed=seed))
     frames, shares, steps = [], [], []
     with one_thread():
@@ -122,7 +123,9 @@ def cycling(iterations: int = 3000, every: int = 100, seed: int = 0):
             steps.append(i)
             frames.append(render.field(render.snapshot(lab, n_show=256, n_arrows=1)).resize((240, 240)))
             yield {"done": i, "of": iterations}
-    yield {"frames": frames, "shares": shares, "iterations": steps, "held": held_modes(shares), "hold": HOLD}
+    held = held_modes(shares)
+    yield {"frames": frames, "shares": shares, "iterations": steps, "held": held, "visits": mode_visits(held),
+           "hold": HOLD}
 
 
 def held_modes(shares, hold: float = HOLD) -> list[int]:
@@ -130,10 +133,14 @@ def held_modes(shares, hold: float = HOLD) -> list[int]:
     return [int(np.argmax(row)) for row in shares if max(row) > hold]
 
 
+def mode_visits(held: list[int]) -> list[int]:
+    """The held modes with repeats in a row merged: the modes G visited, in order."""
+    return [m for i, m in enumerate(held) if i == 0 or m != held[i - 1]]
+
+
 def mode_hops(shares, hold: float = HOLD) -> int:
     """How often the held mode changes from one held frame to the next (frames without one are skipped)."""
-    held = held_modes(shares, hold)
-    return sum(a != b for a, b in zip(held, held[1:]))
+    return max(len(mode_visits(held_modes(shares, hold))) - 1, 0)
 
 
 def dirac(steps: int = 400, lr: float = 0.1, theta: float = 1.0, psi: float = 0.0) -> dict:

@@ -23,11 +23,16 @@ KL_BINS = 50
 KL_UNIFORM = 1e-4
 
 
+def nearest_mode(points: np.ndarray, modes: np.ndarray) -> np.ndarray:
+    """``points`` ``(N, 2)``, ``modes`` ``(M, 2)`` -> the index of each point's nearest mode ``(N,)``."""
+    d2 = (points ** 2).sum(1)[:, None] - 2 * points @ modes.T + (modes ** 2).sum(1)[None]  # (N, M) ‖p − m‖²
+    return d2.argmin(1)
+
+
 def mode_stats(points: np.ndarray, modes: np.ndarray, sigma: float) -> dict:
     """``points`` ``(N, 2)``, ``modes`` ``(M, 2)`` -> modes covered, high-quality share, per-mode counts."""
     points = np.asarray(points, dtype=np.float64)
-    d2 = (points ** 2).sum(1)[:, None] - 2 * points @ modes.T + (modes ** 2).sum(1)[None]  # (N, M) ‖p − m‖²
-    nearest = d2.argmin(1)                                               # (N,)
+    nearest = nearest_mode(points, modes)                                # (N,)
     hq = np.linalg.norm(points - modes[nearest], axis=1) <= 3 * sigma     # exact distance to that mode
     counts = np.bincount(nearest[hq], minlength=len(modes))              # (M,) high-quality per mode
     return {"modes": int((counts > 0).sum()), "n_modes": len(modes),

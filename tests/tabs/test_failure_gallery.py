@@ -30,7 +30,7 @@ def fake_live(case, seed=0):
     else:
         yield {"frames": [Image.new("RGB", (8, 8), (i * 60, 0, 0)) for i in range(3)],
                "shares": [[0.9] + [0.1 / 7] * 7, [1 / 8] * 8, [0.0] * 7 + [1.0]], "iterations": [0, 50, 100],
-               "held": [0, 7], "hold": 0.6}
+               "held": [0, 7], "visits": [0, 7], "hold": 0.6}
 
 
 def fake_count(images):
