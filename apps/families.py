@@ -21,7 +21,9 @@ from .common import grid
 
 KEYS = ("gan", "vae", "diffusion")  # {key: (checkpoint, label)} arrives as ``families``
 ROWS = {"dcgan": "DCGAN", "acgan": "AC-GAN (told the class)", "vae16": "VAE, 16-D", "ddpm1000": "DDPM, 1000 steps",
-        "ddim100": "DDIM, 100 steps", "ddim50": "DDIM, 50 steps", "ddim25": "DDIM, 25 steps", "ddim10": "DDIM, 10 steps"}
+        "ddim100": "DDIM, 100 steps", "ddim50": "DDIM, 50 steps", "ddim25": "DDIM, 25 steps", "ddim10": "DDIM, 10 steps",
+        "small_ddim50": "small U-Net, DDIM, 50 steps", "small_ddim25": "small U-Net, DDIM, 25 steps",
+        "small_ddim10": "small U-Net, DDIM, 10 steps"}
 N_ITEMS = 8          # items per family in the side-by-side row
 MAX_SEED = 2**31 - 1
 MAX_STEPS = 100      # DDIM steps on the slider (1000-step DDPM is minutes per item on a CPU)
@@ -56,58 +58,76 @@ def quality_speed_table(metrics: dict) -> str:
     return "\n".join(lines)
 
 
-def make_handlers(generate: Callable, denoising: Callable, families: dict) -> dict:
+def unets(families: dict, diffusion_models: dict | None) -> dict:
+    """{label: checkpoint} of the diffusion U-Nets on offer: ``diffusion_models`` ({key: (checkpoint,
+    label)}), or the family's own model alone."""
+    models = diffusion_models or {"diffusion": families["diffusion"]}
+    return {label: name for name, label in models.values()}
+
+
+def make_handlers(generate: Callable, denoising: Callable, families: dict, diffusion_models: dict | None = None) -> dict:
     """The tab's event handlers, testable without a browser.
 
     ``generate(checkpoint, n, seed, **options)`` -> items ``(n, 1, 28, 28)`` in [0, 1];
-    ``denoising(checkpoint, n, seed, steps=, every=)`` yields ``(step, t, x_t)``.
+    ``denoising(checkpoint, n, seed, steps=, every=)`` yields ``(step, t, x_t)``;
+    ``diffusion_models``: {key: (checkpoint, label)} of the U-Nets to choose from (the first is the default).
     """
     names = {key: families[key][0] for key in KEYS}
+    choices = unets(families, diffusion_models)
+    default = next(iter(choices))
 
-    def side_by_side(seed, steps):
+    def side_by_side(seed, steps, unet=default):
         seed = inputs.integer(seed, "seed", 0, MAX_SEED)
         steps = inputs.integer(steps, "DDIM steps", 1, MAX_STEPS)
+        chosen = {**names, "diffusion": inputs.choice(unet, "diffusion U-Net", choices)}
         pictures, times = [], []
         for key in KEYS:
             options = {"steps": steps} if key == "diffusion" else {}
             t0 = time.perf_counter()
-            items = generate(names[key], N_ITEMS, seed, **options)
+            items = generate(chosen[key], N_ITEMS, seed, **options)
             times.append(time.perf_counter() - t0)
             pictures.append(grid(items, nrow=N_ITEMS, scale=3))
-        caption = " · ".join(f"{families[k][1]}: {t * 1000:.0f} ms for {N_ITEMS} items" for k, t in zip(KEYS, times))
+        labels = {**{k: families[k][1] for k in KEYS}, "diffusion": f"{families['diffusion'][1]}, {unet}"}
+        caption = " · ".join(f"{labels[k]}: {t * 1000:.0f} ms for {N_ITEMS} items" for k, t in zip(KEYS, times))
         return (*pictures, f"Seed {seed}, DDIM with {steps} steps. {caption} (this server, now).")
 
-    def watch_denoising(seed, steps, every):
+    def watch_denoising(seed, steps, every, unet=default):
         seed = inputs.integer(seed, "seed", 0, MAX_SEED)
         steps = inputs.integer(steps, "DDIM steps", 1, MAX_STEPS)
         every = inputs.integer(every, "show every", 1, MAX_STEPS)
-        for step, t, x in denoising(names["diffusion"], N_ITEMS, seed, steps=steps, every=every):
+        name = inputs.choice(unet, "diffusion U-Net", choices)
+        for step, t, x in denoising(name, N_ITEMS, seed, steps=steps, every=every):
             yield grid(x, nrow=N_ITEMS, scale=3), f"step {step} of {steps}, denoised from t = {t}" + (
                 ": the sample" if step == steps else "")
 
     return {"side_by_side": side_by_side, "watch_denoising": watch_denoising}
 
 
-def create_demo(generate: Callable, denoising: Callable, families: dict, metrics: dict) -> gr.Blocks:
+def create_demo(generate: Callable, denoising: Callable, families: dict, metrics: dict,
+                diffusion_models: dict | None = None) -> gr.Blocks:
     """Build the tab. ``families``: {"gan"|"vae"|"diffusion": (checkpoint, label)}; ``metrics``: the
-    diffusion checkpoint's figures (``metrics.json``), whose comparison rows fill the table."""
-    h = make_handlers(generate, denoising, families)
+    diffusion checkpoint's figures (``metrics.json``), whose comparison rows fill the table;
+    ``diffusion_models``: {key: (checkpoint, label)}, the U-Nets a radio offers (default: the family's)."""
+    h = make_handlers(generate, denoising, families, diffusion_models)
+    choices = list(unets(families, diffusion_models))
     with tab.blocks() as demo:
         gr.Markdown("## GAN vs VAE vs diffusion\n" + EXPLANATION)
         with gr.Row():
             seed = gr.Number(value=0, precision=0, label="seed (the same for all three)", minimum=0, maximum=MAX_SEED)
             steps = gr.Slider(1, MAX_STEPS, value=25, step=1, label="DDIM steps (diffusion)")
             every = gr.Slider(1, 25, value=2, step=1, label="show x_t every … steps")
+        unet = gr.Radio(choices, value=choices[0], label="diffusion U-Net", visible=len(choices) > 1,
+                        info="the small U-Net was distilled from the large one; the table gives each one's cost and quality")
         with gr.Row():
             go = gr.Button("Sample all three", variant="primary")
             watch = gr.Button("Watch the denoising")
         outs = [gr.Image(label=families[k][1], type="pil", format="png", elem_id=f"families-{k}") for k in KEYS]
         caption = gr.Markdown()
-        go.click(h["side_by_side"], [seed, steps], [*outs, caption], api_name="families_side_by_side",
+        go.click(h["side_by_side"], [seed, steps, unet], [*outs, caption], api_name="families_side_by_side",
                  concurrency_id="heavy")  # one U-Net pass per DDIM step: seconds on a CPU
         frame = gr.Image(label="diffusion: x_t as the sampler runs", type="pil", format="png")
         frame_caption = gr.Markdown()
-        watch.click(h["watch_denoising"], [seed, steps, every], [frame, frame_caption],
+        watch.click(h["watch_denoising"], [seed, steps, every, unet], [frame, frame_caption],
                     api_name="families_denoising", concurrency_id="heavy")
         gr.Markdown("### Quality (the judge) and speed (a 2-core CPU)\n" + quality_speed_table(metrics))
         gr.Markdown(trade_offs(metrics))

@@ -11,7 +11,8 @@ One row per process, so rows run side by side (one thread each) and a slow one c
 
 Rows: dcgan, vae16 (their checkpoints from ``gan_core.FAMILIES``), acgan (the class-conditional
 AC-GAN of ``gan_core.ARCHITECTURES``, told the classes 0-9 in turn, so its sample is class-balanced),
-ddpm1000 (DDPM, 1000 ancestral steps), ddim10/25/50/100 (DDIM, eta = 0). Samples are drawn ``--batch`` at a time (seed = 1000 +
+ddpm1000 (DDPM, 1000 ancestral steps), ddim10/25/50/100 (DDIM, eta = 0), small_ddim10/25/50 (DDIM on the
+small U-Net distilled from the large, ``gan_core.DIFFUSION_MODELS["small"]``). Samples are drawn ``--batch`` at a time (seed = 1000 +
 batch index), each batch timed. Figures use ``gan_core.evaluate`` on the same number of samples for
 every row, since judge FID depends on n. The quality figures do not depend on where the samples
 were drawn; the cost the tab shows (``<row>_s_per_64``) is measured by ``cost`` on the CPU, apart
@@ -41,14 +42,18 @@ ROWS = {  # row -> (key in gan_core.FAMILIES or gan_core.ARCHITECTURES, sampling
     "ddim50": ("diffusion", {"steps": 50}, "DDIM, 50 steps"),
     "ddim25": ("diffusion", {"steps": 25}, "DDIM, 25 steps"),
     "ddim10": ("diffusion", {"steps": 10}, "DDIM, 10 steps"),
+    # the small U-Net distilled from the large one (gan_core.DIFFUSION_MODELS["small"])
+    "small_ddim50": ("small", {"steps": 50}, "small U-Net, DDIM, 50 steps"),
+    "small_ddim25": ("small", {"steps": 25}, "small U-Net, DDIM, 25 steps"),
+    "small_ddim10": ("small", {"steps": 10}, "small U-Net, DDIM, 10 steps"),
 }
 
 
 def checkpoint_of(row: str) -> str:
-    """The checkpoint a row samples: a family's (``gan_core.FAMILIES``) or an architecture's."""
+    """The checkpoint a row samples: a family's (``gan_core.FAMILIES``), an architecture's or a diffusion U-Net's."""
     import gan_core
     key = ROWS[row][0]
-    return (gan_core.FAMILIES.get(key) or gan_core.ARCHITECTURES[key])[0]
+    return (gan_core.FAMILIES.get(key) or gan_core.ARCHITECTURES.get(key) or gan_core.DIFFUSION_MODELS[key])[0]
 
 
 def sample(row: str, n: int, batch: int = 64) -> Path:
@@ -147,6 +152,10 @@ def write_metrics(rows: dict, n: int, n_small: int, only: str | None = None) -> 
         metrics.update({f"{only}_sampled_on": rows[only]["info"]["runtime"], f"{only}_command": f"{command} --row {only}",
                         f"{only}_evaluated": time.strftime("%Y-%m-%d")})
     checkpoints.update_metrics(gan_core.FAMILIES["diffusion"][0], metrics)
+    for name in {checkpoint_of(row) for row in rows} - {gan_core.FAMILIES["diffusion"][0]}:
+        if name in {m for m, _ in gan_core.DIFFUSION_MODELS.values()}:  # another U-Net: its own card too
+            checkpoints.update_metrics(name, {k: v for k, v in metrics.items()
+                                              if any(k.startswith(f"{r}_") for r in rows if checkpoint_of(r) == name)})
 
 
 def cost(repeats: int, rows: list[str], write: bool) -> dict:
@@ -174,15 +183,23 @@ def cost(repeats: int, rows: list[str], write: bool) -> dict:
                f"{row}_cost_command": f"{out['cost_command']} --row {row}"}
     if write:
         checkpoints.update_metrics(gan_core.FAMILIES["diffusion"][0], out)
+        for row in rows:  # another U-Net's cost into its own card too
+            name = checkpoint_of(row)
+            if name != gan_core.FAMILIES["diffusion"][0] and f"{row}_s_per_64" in out:
+                checkpoints.update_metrics(name, {f"{row}_s_per_64": out[f"{row}_s_per_64"],
+                                                  "cost_runtime": out.get("cost_runtime", out.get(f"{row}_cost_runtime"))})
     return out
 
 
-# DDIM settings compared by ``settings``: name -> (scheduler config overrides, eta, U-Net in float32)
+# DDIM settings compared by ``settings``: name -> (scheduler config overrides, step options, U-Net in float32)
 SAMPLER_SETTINGS = {
-    "leading, eta 0 (shipped)": ({}, 0.0, False),
-    "trailing, eta 0": ({"timestep_spacing": "trailing"}, 0.0, False),
-    "leading, eta 1": ({}, 1.0, False),
-    "leading, eta 0, float32": ({}, 0.0, True),
+    "leading, eta 0 (shipped)": ({}, {"eta": 0.0}, False),
+    "trailing, eta 0": ({"timestep_spacing": "trailing"}, {"eta": 0.0}, False),
+    "leading, eta 1": ({}, {"eta": 1.0}, False),
+    "leading, eta 0, float32": ({}, {"eta": 0.0}, True),
+    # x_0 clipped to [-1, 1] and the noise re-derived from the clipped x_0, so the step is consistent
+    "leading, eta 0, eps from clipped x_0": ({}, {"eta": 0.0, "use_clipped_model_output": True}, False),
+    "leading, eta 0, x_0 not clipped": ({"clip_sample": False}, {"eta": 0.0}, False),
 }
 
 
@@ -199,7 +216,7 @@ def sampler_settings(n: int, steps: int, batch: int = 64, only: list[str] | None
     from gan_core.diffusion.ddpm import to_unit
     model, runtime = checkpoints.load(gan_core.FAMILIES["diffusion"][0]), gan_core.sampling.get_runtime()
     out = {}
-    for name, (overrides, eta, fp32) in SAMPLER_SETTINGS.items():
+    for name, (overrides, step_options, fp32) in SAMPLER_SETTINGS.items():
         if only and name not in only:
             continue
         scheduler, images, t0 = DDIMScheduler.from_config({**model.scheduler.config, **overrides}), [], time.time()
@@ -210,7 +227,7 @@ def sampler_settings(n: int, steps: int, batch: int = 64, only: list[str] | None
             with torch.no_grad(), contextlib.nullcontext() if fp32 else runtime.autocast():
                 for t in scheduler.timesteps:
                     eps = model.unet(x, t).sample
-                    x = scheduler.step(eps.float(), t, x.float(), eta=eta, generator=gen).prev_sample
+                    x = scheduler.step(eps.float(), t, x.float(), generator=gen, **step_options).prev_sample
             images.append(to_unit(x.float()))
         out[name] = {**figures(torch.cat(images)[:n]), "seconds": round(time.time() - t0)}
         print(f"DDIM {steps} steps, {name}: judge FID {out[name]['fid']:.2f} at n = {n}", flush=True)

@@ -51,7 +51,7 @@ from .gan.api import (class_grid, classifier_probabilities, code_traversal, infe
 from .gan.api import figures as model_figures
 from .img2img.metrics import color_scores
 from .judge.api import classify, judge, judge_item
-from .registry import ARCHITECTURES, FAMILIES, GENERATORS, NEXT_FRAME, SR_METHODS, TASKS, VAES
+from .registry import ARCHITECTURES, DIFFUSION_MODELS, FAMILIES, GENERATORS, NEXT_FRAME, SR_METHODS, TASKS, VAES
 from .registry import FAILURES
 from .sampling import decode, generate, latents
 from .sr.api import available_methods as sr_status, compare as compare_sr, example_images as sr_examples
@@ -77,5 +77,5 @@ __all__ = [
     "BOX_FIT_IMPOSSIBLE",
     "nextframe_test_sequence", "nextframe_sequence", "nextframe_test_item", "nextframe_drawn_item",
     "nextframe_rollouts", "nextframe_judge", "nextframe_scores", "nextframe_curves", "NEXT_FRAME",
-    "GENERATORS", "ARCHITECTURES", "FAMILIES", "SR_METHODS", "TASKS", "VAES", "FMNIST_CLASSES", "MissingDataError", "fashion_mnist_for_app", "read_history",
+    "GENERATORS", "ARCHITECTURES", "FAMILIES", "DIFFUSION_MODELS", "SR_METHODS", "TASKS", "VAES", "FMNIST_CLASSES", "MissingDataError", "fashion_mnist_for_app", "read_history",
 ]

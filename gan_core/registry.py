@@ -75,6 +75,9 @@ CHECKPOINTS: dict[str, tuple[type, str]] = {
     "ddpm-fmnist": (DDPM, "Denoising diffusion (DDPM, Ho et al. 2020) on Fashion-MNIST 28x28: a diffusers "
                           "UNet2DModel (32/64/64 channels) with a 1000-step linear schedule, EMA weights; "
                           "sampled with DDPM or DDIM (Song et al. 2021). Saved in diffusers' layout."),
+    "ddpm-fmnist-small": (DDPM, "A smaller diffusers UNet2DModel (16/32/64 channels) distilled from ddpm-fmnist: "
+                                "trained to predict the larger model's noise estimate on the same schedule, "
+                                "for DDIM sampling at about a third of the cost per step."),
     "nextframe-mse": (NextFrame, "Next-frame predictor on moving Fashion-MNIST 64x64: a U-Net sees 4 frames and "
                                  "predicts the 5th, trained with L2 (MSE) alone (Mathieu et al. 2016's baseline)."),
     "nextframe-gdl": (NextFrame, "The same U-Net as nextframe-mse trained with L2 + the gradient difference loss "
@@ -171,6 +174,12 @@ FAMILIES: dict[str, tuple[str, str]] = {
     "gan": (GENERATORS["dcgan"][0], "GAN (DCGAN)"),
     "vae": (VAES["vae16"][0], "VAE (16-D latent)"),
     "diffusion": (TRAIN_COMMANDS["ddpm"], "Diffusion (DDIM on a DDPM)"),
+}
+
+# key -> (checkpoint, label): the diffusion U-Nets the "GAN vs VAE vs diffusion" tab offers, the family's first
+DIFFUSION_MODELS: dict[str, tuple[str, str]] = {
+    "large": (FAMILIES["diffusion"][0], "large (32/64/64 channels, 1.06 M parameters)"),
+    "small": ("ddpm-fmnist-small", "small (16/32/64 channels, 0.64 M), distilled from the large"),
 }
 
 # key -> (checkpoint, label): one next-frame U-Net, three objectives, side by side in the "Next frame" tab

@@ -35,6 +35,28 @@ def test_one_training_step_has_a_finite_loss_and_moves_the_ema():
     assert any(k.startswith("net.") for k in keys) and any(k.startswith("ema.") for k in keys)
 
 
+def test_distillation_regresses_on_the_teachers_noise_estimate():
+    """With a teacher, the loss is the MSE between student and teacher on the same x_t, not to the drawn eps:
+    a student that is a copy of its teacher has zero loss and no gradient; without the teacher it would not."""
+    batch = [torch.randint(0, 256, (4, 8, 8), dtype=torch.uint8)]
+    copy_of_teacher = DDPMTraining(tiny(), FP32, teacher=tiny(), teacher_name="tiny")
+    logs = copy_of_teacher.train_step(batch, step_generator(0, 0))
+    assert logs["loss"] == 0.0 and logs["grad_norm"] == 0.0
+    assert copy_of_teacher.card_info["teacher"] == "tiny" and "distillation" in copy_of_teacher.card_info["objective"]
+    plain = DDPMTraining(tiny(), FP32).train_step(batch, step_generator(0, 0))
+    assert plain["loss"] > 0.1
+    # a different student learns from the teacher: its loss on a fixed batch falls
+    torch.manual_seed(1)
+    student = DDPM(make_unet(sample_size=8, block_out_channels=(4, 8), attention=(False, False), norm_num_groups=2),
+                   make_scheduler())
+    algo = DDPMTraining(student, FP32, lr=1e-2, teacher=tiny())
+    losses = [algo.train_step(batch, step_generator(0, 0))["loss"] for _ in range(30)]
+    assert losses[-1] < 0.5 * losses[0]
+    other = DDPM(tiny().unet, make_scheduler(num_train_timesteps=500))
+    with pytest.raises(ValueError, match="same noise schedule"):
+        DDPMTraining(tiny(), FP32, teacher=other)
+
+
 def test_the_noise_schedule_round_trip_on_fixed_numbers():
     scheduler = make_scheduler()
     abar = torch.cumprod(1 - torch.linspace(1e-4, 0.02, 1000, dtype=torch.float64), 0)
@@ -65,11 +87,16 @@ def test_the_noise_schedule_round_trip_on_fixed_numbers():
 def test_the_sampling_loop_gives_the_pixels_of_diffusers_ddim_pipeline():
     from diffusers import DDIMPipeline
     model = tiny().eval()
-    expected = DDIMPipeline(unet=model.unet, scheduler=model.sampler("ddim"))(
-        batch_size=3, generator=torch.Generator().manual_seed(7), num_inference_steps=4, output_type="pt").images
+    pipeline = DDIMPipeline(unet=model.unet, scheduler=model.sampler("ddim"))
+    expected = pipeline(batch_size=3, generator=torch.Generator().manual_seed(7), num_inference_steps=4,
+                        output_type="pt", use_clipped_model_output=True).images
     got = model.decode(model.prior(3, torch.Generator().manual_seed(7)), steps=4)
     assert got.shape == (3, 1, 8, 8)
     torch.testing.assert_close(got, expected, rtol=0, atol=1e-6)
+    # the noise re-derived from the clipped x_0 matters here: diffusers' default gives other pixels
+    default = pipeline(batch_size=3, generator=torch.Generator().manual_seed(7), num_inference_steps=4,
+                       output_type="pt").images
+    assert (got - default).abs().max() > 1e-3
 
 
 def test_diffusers_layout_on_disk_and_an_exact_reload(tmp_path):

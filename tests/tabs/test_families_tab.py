@@ -45,6 +45,22 @@ def test_the_denoising_streams_every_few_steps_and_ends_on_the_sample():
     assert frames[-1][0].getpixel((42, 42)) == (255, 255, 255)
 
 
+def test_the_diffusion_unet_is_chosen_by_its_label_and_the_large_one_is_the_default():
+    calls = []
+    unets = {"large": ("d-ckpt", "large"), "small": ("s-ckpt", "small, distilled")}
+    h = make_handlers(*_fakes(calls), FAMILIES, unets)
+    *_, caption = h["side_by_side"](4, 10, "small, distilled")
+    assert calls[-1] == ("s-ckpt", N_ITEMS, 4, {"steps": 10}) and "Diffusion, small, distilled:" in caption
+    h["side_by_side"](4, 10)
+    assert calls[-1] == ("d-ckpt", N_ITEMS, 4, {"steps": 10})
+    list(h["watch_denoising"](4, 10, 5, "small, distilled"))
+    assert calls[-1] == ("s-ckpt", N_ITEMS, 4, {"steps": 10, "every": 5})
+    with pytest.raises(gr.Error, match="diffusion U-Net must be one of: large, small, distilled; got 'tiny'"):
+        h["side_by_side"](4, 10, "tiny")
+    with pytest.raises(gr.Error, match="diffusion U-Net must be one of"):
+        next(h["watch_denoising"](4, 10, 5, "x" * 500))
+
+
 @pytest.mark.parametrize("args, message", [
     ((-1, 25), "seed must be a whole number"), ((1.5, 25), "seed must be a whole number"),
     ((0, 0), "DDIM steps must be a whole number between 1 and 100; got 0"), ((0, 1000), "DDIM steps"),
