@@ -147,16 +147,10 @@ def mount_families() -> None:
     from apps import families
     for name, _ in gan_core.FAMILIES.values():
         checkpoints.require(name)  # fail early, with a message, if a checkpoint is missing
-    unets = {}  # the diffusion U-Nets on offer: the family's own, and any other that is there
-    for key, (name, label) in gan_core.DIFFUSION_MODELS.items():
-        try:
-            checkpoints.require(name)
-        except checkpoints.MissingCheckpointError:
-            continue
-        unets[key] = (name, label)
     name = gan_core.FAMILIES["diffusion"][0]
     families.create_demo(gan_core.generate, gan_core.denoising, gan_core.FAMILIES,
-                         checkpoints.read_json(name, "metrics.json"), unets)
+                         checkpoints.read_json(name, "metrics.json"),
+                         checkpoints.present(gan_core.DIFFUSION_MODELS))  # the U-Nets on offer: those there
 
 
 def mount_next_frame() -> None:

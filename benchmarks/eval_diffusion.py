@@ -7,6 +7,7 @@ One row per process, so rows run side by side (one thread each) and a slow one c
     python benchmarks/eval_diffusion.py table --n 2000 --n-small 64 --write-metrics  # FID, coverage, memorisation
     python benchmarks/eval_diffusion.py table --n 2000 --n-small 64 --write-metrics --row dcgan  # one row's figures
     python benchmarks/eval_diffusion.py cost --repeats 3 --write-metrics             # s per 64 images on this CPU
+    python benchmarks/eval_diffusion.py cost --repeats 5 --rows ddim25 small_ddim25  # some rows, in one run
     python benchmarks/eval_diffusion.py settings --n 512 --steps 50                  # DDIM sampler settings compared
 
 Rows: dcgan, vae16 (their checkpoints from ``gan_core.FAMILIES``), acgan (the class-conditional
@@ -96,10 +97,11 @@ def training_minutes(name: str) -> str:
     return f"{wall / 60:.0f} min, {t.get('steps')} steps"
 
 
-def measured(n: int, n_small: int) -> dict:
-    """Figures of every sampled row: {row: {"big": figures at n or None, "small": at n_small, "s_per_64", "info"}}."""
+def measured(n: int, n_small: int, only: list[str] | None = None) -> dict:
+    """Figures of every sampled row (or of those in ``only``): {row: {"big": figures at n or None,
+    "small": at n_small, "s_per_64", "info"}}."""
     out = {}
-    for row in ROWS:
+    for row in only or ROWS:
         path = OUT / f"{row}.safetensors"
         if path.exists():
             images, info = load_file(str(path))["images"], json.loads(path.with_suffix(".json").read_text())
@@ -177,17 +179,17 @@ def cost(repeats: int, rows: list[str], write: bool) -> dict:
         print(f"{label}: {out[f'{row}_s_per_64']:.2f} s per 64 images ({len(times)} timed)", flush=True)
     out["cost_runtime"] = gan_core.sampling.get_runtime().describe()
     out["cost_command"] = f"python benchmarks/eval_diffusion.py cost --repeats {repeats} --write-metrics"
-    if len(rows) == 1:  # one row measured again: its own command, the others' stays
-        row = rows[0]
-        out = {f"{row}_s_per_64": out[f"{row}_s_per_64"], f"{row}_cost_runtime": out["cost_runtime"],
-               f"{row}_cost_command": f"{out['cost_command']} --row {row}"}
+    if set(rows) != set(ROWS):  # some rows measured again: their own command, the others' stays
+        command = f"{out['cost_command']} --rows {' '.join(rows)}"
+        out = {k: v for row in rows for k, v in ((f"{row}_s_per_64", out[f"{row}_s_per_64"]),
+                                                  (f"{row}_cost_runtime", out["cost_runtime"]),
+                                                  (f"{row}_cost_command", command))}
     if write:
         checkpoints.update_metrics(gan_core.FAMILIES["diffusion"][0], out)
         for row in rows:  # another U-Net's cost into its own card too
             name = checkpoint_of(row)
-            if name != gan_core.FAMILIES["diffusion"][0] and f"{row}_s_per_64" in out:
-                checkpoints.update_metrics(name, {f"{row}_s_per_64": out[f"{row}_s_per_64"],
-                                                  "cost_runtime": out.get("cost_runtime", out.get(f"{row}_cost_runtime"))})
+            if name != gan_core.FAMILIES["diffusion"][0]:
+                checkpoints.update_metrics(name, {k: v for k, v in out.items() if k.startswith(f"{row}_")})
     return out
 
 
@@ -241,7 +243,8 @@ def main(argv=None) -> int:
     parser.add_argument("--setting", action="append", choices=list(SAMPLER_SETTINGS),
                         help="settings: only this one (repeatable; default: all)")
     parser.add_argument("--repeats", type=int, default=3, help="cost: timed batches per row")
-    parser.add_argument("--row", choices=list(ROWS))
+    parser.add_argument("--row", choices=list(ROWS), help="sample: the row; table: only its figures")
+    parser.add_argument("--rows", nargs="+", choices=list(ROWS), help="cost: these rows, timed in one run")
     parser.add_argument("--n", type=int, default=256)
     parser.add_argument("--n-small", type=int, default=64)
     parser.add_argument("--batch", type=int, default=64, help="images per generate call (timings are per 64)")
@@ -252,12 +255,12 @@ def main(argv=None) -> int:
     elif args.what == "settings":
         print(json.dumps(sampler_settings(args.n, args.steps, args.batch, args.setting), indent=1))
     elif args.what == "cost":
-        cost(args.repeats, [args.row] if args.row else list(ROWS), args.write_metrics)
+        cost(args.repeats, args.rows or ([args.row] if args.row else list(ROWS)), args.write_metrics)
     else:
-        rows = measured(args.n, args.n_small)
+        rows = measured(args.n, args.n_small, [args.row] if args.row else None)
         print(table(rows, args.n, args.n_small))
         if args.write_metrics:  # with --row, only that row's figures (e.g. after retraining one model)
-            write_metrics({args.row: rows[args.row]} if args.row else rows, args.n, args.n_small, args.row)
+            write_metrics(rows, args.n, args.n_small, args.row)
     return 0
 
 

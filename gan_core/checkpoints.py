@@ -79,6 +79,18 @@ def load(name: str, runtime: Runtime | None = None) -> torch.nn.Module:
         return model
 
 
+def present(entries: dict) -> dict:
+    """The entries ``{key: (checkpoint, label)}`` whose checkpoint is there (or fetched: ``require``)."""
+    out = {}
+    for key, (name, label) in entries.items():
+        try:
+            require(name)
+        except MissingCheckpointError:
+            continue
+        out[key] = (name, label)
+    return out
+
+
 def weights_digest(names: list[str]) -> str:
     """The sha256 of each checkpoint's weights file, joined: a key for anything computed from them."""
     return " ".join(sha256_file(require(name) / "model.safetensors") for name in names)

@@ -17,7 +17,8 @@ from conftest import free_port
 def url():
     from gan_core import checkpoints
     metrics = checkpoints.read_json(gan_core.FAMILIES["diffusion"][0], "metrics.json")
-    demo = inputs.harden(families.create_demo(gan_core.generate, gan_core.denoising, gan_core.FAMILIES, metrics))
+    demo = inputs.harden(families.create_demo(gan_core.generate, gan_core.denoising, gan_core.FAMILIES, metrics,
+                                              checkpoints.present(gan_core.DIFFUSION_MODELS)))
     port = free_port()
     demo.queue().launch(server_name="127.0.0.1", server_port=port, prevent_thread_lock=True, quiet=True)
     yield f"http://127.0.0.1:{port}/"
@@ -40,6 +41,17 @@ def test_side_by_side_serves_the_three_families_for_one_seed(url):
         expected = gan_core.generate(gan_core.FAMILIES[key][0], families.N_ITEMS, 5, **options)
         got = torch.from_numpy(_tiles(path)).float().div(255)
         assert (got - expected[:, 0]).abs().max() < 0.02, key  # png rounding (and bf16 on a fast CPU)
+
+
+def test_the_small_unet_is_served_when_chosen(url):
+    name, label = gan_core.DIFFUSION_MODELS["small"]
+    client = Client(url, verbose=False)
+    *_, diffusion, caption = client.predict(5, 4, label, api_name="/families_side_by_side")
+    assert f"{label}:" in caption
+    expected = gan_core.generate(name, families.N_ITEMS, 5, steps=4)
+    assert (torch.from_numpy(_tiles(diffusion)).float().div(255) - expected[:, 0]).abs().max() < 0.02
+    large = gan_core.generate(gan_core.FAMILIES["diffusion"][0], families.N_ITEMS, 5, steps=4)
+    assert (expected - large).abs().mean() > 0.02  # another network: other pixels
 
 
 def test_the_denoising_streams_frames_and_ends_on_the_sample(url):

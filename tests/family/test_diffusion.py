@@ -114,6 +114,15 @@ def test_diffusers_layout_on_disk_and_an_exact_reload(tmp_path):
     assert isinstance(DDPMPipeline.from_pretrained(str(tmp_path / "m")).unet, type(model.unet))
 
 
+def test_the_unets_on_offer_are_those_present(checkpoint_dir, monkeypatch):
+    import gan_core
+    from gan_core import checkpoints, hub
+    monkeypatch.setattr(hub, "fetch_missing", lambda name: None)  # offline: nothing to fetch
+    assert checkpoints.present(gan_core.DIFFUSION_MODELS) == {}
+    checkpoints.save(tiny(size=28), "ddpm-fmnist-small", training={"data": "none (test)"})
+    assert checkpoints.present(gan_core.DIFFUSION_MODELS) == {"small": gan_core.DIFFUSION_MODELS["small"]}
+
+
 def test_generate_through_the_suite_is_28x28_and_fixed_by_the_seed(checkpoint_dir):
     import gan_core
     from gan_core import checkpoints, hub

@@ -99,6 +99,9 @@ def test_the_trade_offs_are_told_with_the_figures_and_the_conditional_gan_apart(
     text = trade_offs(metrics | {"acgan_fid": 2.13})
     assert "the AC-GAN of the architectures tab reaches FID\n2.1" in text
     assert trade_offs({k: 1.0 for k in TRADE_KEYS[1:]}) == ""  # a figure missing: no paragraph
+    assert "distilled" not in text
+    text = trade_offs(metrics | {"small_ddim25_fid": 9.04, "small_ddim25_s_per_64": 1.234, "ddim25_fid": 6.2})
+    assert "25 DDIM steps in 1.2 s per 64 items, at FID\n9.0 against the large one's 6.2" in text
 
 
 def test_the_tab_builds_with_named_endpoints():
