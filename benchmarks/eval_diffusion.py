@@ -177,18 +177,18 @@ def cost(repeats: int, rows: list[str], write: bool) -> dict:
             times.append(time.perf_counter() - t0)
         out[f"{row}_s_per_64"] = statistics.median(times)
         print(f"{label}: {out[f'{row}_s_per_64']:.2f} s per 64 images ({len(times)} timed)", flush=True)
-    out["cost_runtime"] = gan_core.sampling.get_runtime().describe()
-    out["cost_command"] = f"python benchmarks/eval_diffusion.py cost --repeats {repeats} --write-metrics"
-    if set(rows) != set(ROWS):  # some rows measured again: their own command, the others' stays
-        command = f"{out['cost_command']} --rows {' '.join(rows)}"
-        out = {k: v for row in rows for k, v in ((f"{row}_s_per_64", out[f"{row}_s_per_64"]),
-                                                  (f"{row}_cost_runtime", out["cost_runtime"]),
-                                                  (f"{row}_cost_command", command))}
+    runtime = gan_core.sampling.get_runtime().describe()
+    command = f"python benchmarks/eval_diffusion.py cost --repeats {repeats} --write-metrics"
+    if set(rows) != set(ROWS):
+        command += f" --rows {' '.join(rows)}"
+    for row in rows:  # each row says how and when it was measured, so no older row's note is left beside it
+        out.update({f"{row}_cost_runtime": runtime, f"{row}_cost_command": command,
+                    f"{row}_cost_date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())})
     if write:
         checkpoints.update_metrics(gan_core.FAMILIES["diffusion"][0], out)
-        for row in rows:  # another U-Net's cost into its own card too
+        for row in rows:  # a second U-Net's cost into its own card too
             name = checkpoint_of(row)
-            if name != gan_core.FAMILIES["diffusion"][0]:
+            if ROWS[row][0] in gan_core.DIFFUSION_MODELS and name != gan_core.FAMILIES["diffusion"][0]:
                 checkpoints.update_metrics(name, {k: v for k, v in out.items() if k.startswith(f"{row}_")})
     return out
 

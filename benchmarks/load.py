@@ -6,6 +6,7 @@
     python -m benchmarks.load --users 1 --calls 20    # single-user latency per endpoint
     python -m benchmarks.load --users 4 --calls 11 --minutes 60   # soak: rounds for an hour, RSS after each
     python -m benchmarks.load --starts 5 --compare ../old-checkout    # cold starts only, two apps in turn
+    python -m benchmarks.load --mix five --app-dir ../old-checkout    # the first five-call mix, an older app
 
 Reports, per endpoint and overall: calls, errors (and their messages), p50/p95/max latency; the
 server's CPU seconds per call and its resident memory (read from /proc for a server it started),
@@ -89,19 +90,27 @@ def example_files(folder: Path) -> dict[str, str]:
 STATEFUL = {"/lab_step_iteration"}
 
 
-def mix(files: dict) -> list[tuple[str, tuple]]:
+def mix(files: dict, which: str = "all") -> list[tuple[str, tuple]]:
     """(endpoint, arguments) of one user's calls, in turn; arguments repeat across users on purpose,
-    so that identical outputs are produced concurrently."""
+    so that identical outputs are produced concurrently.
+
+    ``which="five"``: the first load test's mix only, so that every user makes these five calls
+    (``--mix five --calls 5``). Apps from before the input layer serve them with the same arguments,
+    so an old checkout and this one can be compared with ``--app-dir``."""
     from gradio_client import handle_file
 
-    from apps import training_lab
-    lab = {**training_lab.DEFAULTS, "g_units": 16, "d_units": 16, "batch": 64}  # one full D + G iteration
-    return [
+    five = [
         ("/sample_grid", (1, 16)),
         ("/vae_decode", ("vae2d-fmnist", 0.5, -0.5)),
         ("/translate", ("edges → clothing", handle_file(files["item"]), "the target (a real item or colour photo): derive the input")),
         ("/super_resolve", (handle_file(files["photo"]), "simulate")),
         ("/sample_grid", (2, 16)),
+    ]
+    if which == "five":
+        return five
+    from apps import training_lab
+    lab = {**training_lab.DEFAULTS, "g_units": 16, "d_units": 16, "batch": 64}  # one full D + G iteration
+    return five + [
         # what the page does after a super-resolution: the panels, then the heat maps, slider and zoom
         ("/super_resolve+/sr_extras", ((handle_file(files["photo"]), "simulate"), (48,))),
         ("/arch_class_dial", ("Conditional GAN", 7, 0, 8)),
@@ -129,7 +138,7 @@ def outputs_of(result) -> list[str]:
     return found
 
 
-def run_load(url: str, users: int, calls: int, files: dict) -> dict:
+def run_load(url: str, users: int, calls: int, files: dict, which: str = "all") -> dict:
     from gradio_client import Client
     records, lock = [], threading.Lock()
     # the users connect one after the other (reading the app's config), then all start at once
@@ -138,7 +147,7 @@ def run_load(url: str, users: int, calls: int, files: dict) -> dict:
 
     def user(u: int):
         client = clients[u]
-        plan = mix(files)
+        plan = mix(files, which)
         seen = defaultdict(int)  # calls of each endpoint so far in this user's session
         barrier.wait()
         for c in range(calls):
@@ -229,6 +238,9 @@ def main(argv=None) -> int:
     parser.add_argument("--url", default=None, help="an app already running (default: start one)")
     parser.add_argument("--app-dir", type=Path, default=REPO,
                         help="start the app.py of this checkout (e.g. an older commit, to compare)")
+    parser.add_argument("--mix", choices=["all", "five"], default="all",
+                        help="all: every tab's endpoints (11 entries, users start at different ones); five: "
+                             "the first load test's five calls (grid twice, VAE decode, translate, SR)")
     parser.add_argument("--json", type=Path, default=None, help="also write the figures to this file")
     parser.add_argument("--minutes", type=float, default=0,
                         help="soak: repeat rounds of users x calls until this many minutes have passed, "
@@ -249,13 +261,13 @@ def main(argv=None) -> int:
         url = f"http://127.0.0.1:{port}/"
     try:
         # one warm-up call per endpoint (model loading, first-call compilation) before measuring
-        warm = run_load(url, 1, len(mix(files)), files)
+        warm = run_load(url, 1, len(mix(files, args.mix)), files, args.mix)
         cpu0 = proc_cpu_seconds(proc.pid) if proc else None
         me0, t0 = time.process_time(), time.perf_counter()
-        out = run_load(url, args.users, args.calls, files)
+        out = run_load(url, args.users, args.calls, files, args.mix)
         rounds = [soak_point(1, t0, out, proc)]
         while time.perf_counter() - t0 < 60 * args.minutes:  # soak: more rounds, memory after each
-            more = run_load(url, args.users, args.calls, files)
+            more = run_load(url, args.users, args.calls, files, args.mix)
             out["records"] += more["records"]
             rounds.append(soak_point(len(rounds) + 1, t0, more, proc))
             if len(rounds) % 10 == 0:
@@ -263,7 +275,7 @@ def main(argv=None) -> int:
         wall = time.perf_counter() - t0
         figures = summarise(out["records"])
         n = len(out["records"])
-        figures.update(users=args.users, calls_per_user=args.calls, wall_s=round(wall, 2),
+        figures.update(users=args.users, calls_per_user=args.calls, mix=args.mix, wall_s=round(wall, 2),
                        warmup_errors=[r["error"] for r in warm["records"] if r["error"]],
                        client_cpu_s=round(time.process_time() - me0, 2))
         if args.minutes:

@@ -38,11 +38,13 @@ def accuracy(model, items: torch.Tensor, labels: torch.Tensor) -> float:
     return float((model.classify(items).argmax(1) == labels).float().mean())
 
 
-def run_one(kind: str, budget: int, draw: int, steps: int, eval_every: int, root, command: str) -> dict:
+def run_one(kind: str, budget: int, draw: int, steps: int, eval_every: int, root, command: str,
+            extra: list[str] = ()) -> dict:
     from ..train import parse_args
     from .train import build_sgan
     argv = ["sgan", "--labels", str(budget), "--label-seed", str(draw), "--steps", str(steps), "--seed", str(draw)]
     argv += ["--supervised-only"] if kind == "supervised" else []
+    argv += list(extra)
     args = parse_args(argv)
     runtime = get_runtime()
     torch.manual_seed(draw)
@@ -57,7 +59,7 @@ def run_one(kind: str, budget: int, draw: int, steps: int, eval_every: int, root
                 best.update(acc=acc, step=step, state={k: v.clone() for k, v in algo.model.state_dict().items()})
 
     t0 = time.time()
-    run_dir = root / f"{kind}-{budget}-d{draw}"
+    run_dir = root / (f"{kind}-{budget}-d{draw}" + "".join(extra).replace("--", "-"))
     Trainer(algo, data, TrainConfig(steps=steps, batch_size=args.batch_size, seed=draw),
             run_dir, callbacks=[keep_best], progress=False).fit()
     if best["state"] is None:  # resumed after the last step: judge the final weights
@@ -108,6 +110,7 @@ def main(argv=None) -> int:
     parser.add_argument("--eval-every", type=int, default=250)
     parser.add_argument("--first-draw", type=int, default=0,
                         help="number the draws from here (sweeps of other draws can run side by side)")
+    parser.add_argument("--lr", type=float, default=None, help="Adam's learning rate (default: the trainer's)")
     parser.add_argument("--results", default="results.json",
                         help="file under runs/sgan-sweep/ (one per sweep run side by side)")
     args = parser.parse_args(argv)
@@ -122,7 +125,8 @@ def main(argv=None) -> int:
     for kind, b, d in plan:
         if (kind, b, d, args.steps) in done:
             continue
-        r = {**run_one(kind, b, d, args.steps, args.eval_every, root, cmd), "command": cmd}
+        extra = ["--lr", str(args.lr)] if args.lr is not None else []
+        r = {**run_one(kind, b, d, args.steps, args.eval_every, root, cmd, extra), "command": cmd}
         print(json.dumps(r), flush=True)
         results.append(r)
         store.write_text(json.dumps(results, indent=1))

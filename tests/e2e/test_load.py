@@ -31,3 +31,14 @@ def test_eight_users_get_every_output_intact(tmp_path):
                                          "/families_side_by_side", "/nextframe_test", "/gallery_dirac"}
     assert figures["server_cpu_ms_per_call"] > 0 and figures["server_rss_mb"] > 100
     assert run.returncode == 0
+
+
+def test_the_five_call_mix_is_the_first_load_tests_calls(tmp_path):
+    """``--mix five``: every user makes the first load test's five calls, the head of the full mix."""
+    sys.path.insert(0, str(REPO))
+    from benchmarks.load import example_files, mix
+    files = example_files(tmp_path)
+    five, full = mix(files, "five"), mix(files)
+    assert [e for e, _ in five] == ["/sample_grid", "/vae_decode", "/translate", "/super_resolve", "/sample_grid"]
+    assert [e for e, _ in full[:5]] == [e for e, _ in five] and len(full) == 11
+    assert repr(full[:5]) == repr(five)  # the same arguments, so the two mixes' figures compare
