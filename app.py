@@ -140,6 +140,7 @@ def mount_architectures() -> None:
         gan_core.class_grid, gan_core.code_traversal, gan_core.classifier_probabilities, gan_core.judge_probabilities,
         class_names=gan_core.FMNIST_CLASSES, conditional=conditional, infogan=infogan, sgan=sgan,
         figures={name: checkpoints.read_json(name, "metrics.json") for name in names},
+        cgan_projection=checkpoints.read_json(arch["cgan"], "config.json").get("projection", False),
     )
 
 

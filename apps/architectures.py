@@ -26,6 +26,12 @@ LOSSES = {
     "cgan": r"""**Conditional GAN** (Mirza & Osindero 2014). Both players get the class $y$: G as a one-hot
 vector concatenated to $z$, D as ten constant planes concatenated to the image.
 $$\min_G \max_D\; \mathbb E_{x,y}[\log D(x\mid y)] + \mathbb E_{z,y}[\log(1 - D(G(z\mid y)\mid y))]$$""",
+    "cgan-projection": r"""**Conditional GAN** (Mirza & Osindero 2014) with a *projection* discriminator (Miyato & Koyama
+2018). G gets the class $y$ as in the paper, a one-hot vector concatenated to $z$. D reads the image alone, and $y$
+enters at its end: a learned vector $V_y$ per class meets D's pooled last features $\phi(x)$,
+$$\operatorname{logit} D(x\mid y) = \psi(\phi(x)) + V_y^\top \textstyle\sum_{i,j} \phi(x)_{:,i,j}$$
+$$\min_G \max_D\; \mathbb E_{x,y}[\log D(x\mid y)] + \mathbb E_{z,y}[\log(1 - D(G(z\mid y)\mid y))]$$
+PROJECTION_NOTE""",
     "acgan": r"""**AC-GAN** (Odena et al. 2017). D never sees the label; it outputs the source $S$ and the class $C$.
 $$L_S = \mathbb E[\log P(S{=}\text{real}\mid X_\text{real})] + \mathbb E[\log P(S{=}\text{fake}\mid X_\text{fake})]$$
 $$L_C = \mathbb E[\log P(C{=}c\mid X_\text{real})] + \mathbb E[\log P(C{=}c\mid X_\text{fake})]$$
@@ -162,16 +168,17 @@ def make_handlers(class_grid: Callable, code_traversal: Callable, own_classifier
 
 def create_demo(class_grid: Callable, code_traversal: Callable, own_classifier: Callable, judge: Callable, *,
                 class_names, conditional: dict, infogan: str | None = None, sgan: tuple | None = None,
-                figures: dict | None = None) -> gr.Blocks:
+                figures: dict | None = None, cgan_projection: bool = False) -> gr.Blocks:
     """``conditional``: checkpoint -> label of the class-conditional models (cGAN, AC-GAN);
-    ``figures``: checkpoint -> its evaluation figures (metrics.json)."""
+    ``figures``: checkpoint -> its evaluation figures (metrics.json); ``cgan_projection``: the cGAN's D
+    takes the label by projection (its card and loss say so)."""
     figures = figures or {}
     h = make_handlers(class_grid, code_traversal, own_classifier, judge, class_names, conditional, infogan, sgan)
     labels = list(conditional.values())
     with tab.blocks() as demo:
         gr.Markdown("Four ways to give a GAN more than noise. Each card shows where the label or code enters "
                     "G and D and what D outputs; beside it, the loss it is trained with.")
-        for kind in ("cgan", "acgan", "infogan", "sgan"):
+        for kind in ("cgan-projection" if cgan_projection else "cgan", "acgan", "infogan", "sgan"):
             with gr.Row():
                 gr.Image(architecture_card(kind), label=f"{kind} architecture", format="png", interactive=False,
                          scale=2, buttons=[])
@@ -250,4 +257,5 @@ if __name__ == "__main__":
         gan_core.class_grid, gan_core.code_traversal, gan_core.classifier_probabilities, gan_core.judge_probabilities,
         class_names=gan_core.FMNIST_CLASSES, conditional={arch[r]: gan_core.ARCHITECTURES[r][1] for r in ("cgan", "acgan")},
         infogan=arch["infogan"], sgan=(arch["sgan"], arch["supervised"]),
-        figures={n: checkpoints.read_json(n, "metrics.json") for n in arch.values()})).launch()
+        figures={n: checkpoints.read_json(n, "metrics.json") for n in arch.values()},
+        cgan_projection=checkpoints.read_json(arch["cgan"], "config.json").get("projection", False))).launch()

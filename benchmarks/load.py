@@ -138,6 +138,30 @@ def outputs_of(result) -> list[str]:
     return found
 
 
+def lean_client() -> None:
+    """Let every HTTP client in this process share one TLS context per setting.
+
+    gradio_client opens a new ``httpx`` client for each request, event stream and file download, and
+    each builds a TLS context from certifi's CA bundle (16 ms of CPU here), even for a plain-http URL.
+    With 20 users in one process that is most of the load generator's own work (``--lean-client``;
+    BENCHMARKS.md, "Serving"). The server is untouched."""
+    import functools
+
+    import httpx._transports.default as transports  # where httpx's clients build their TLS context
+    original = transports.create_ssl_context
+
+    @functools.lru_cache(maxsize=None)
+    def shared(verify: bool, trust_env: bool):
+        return original(verify=verify, trust_env=trust_env)
+
+    def create_ssl_context(verify=True, cert=None, trust_env=True):
+        if isinstance(verify, bool) and cert is None:
+            return shared(verify, trust_env)
+        return original(verify=verify, cert=cert, trust_env=trust_env)
+
+    transports.create_ssl_context = create_ssl_context
+
+
 def run_load(url: str, users: int, calls: int, files: dict, which: str = "all") -> dict:
     from gradio_client import Client
     records, lock = [], threading.Lock()
@@ -241,6 +265,8 @@ def main(argv=None) -> int:
     parser.add_argument("--mix", choices=["all", "five"], default="all",
                         help="all: every tab's endpoints (11 entries, users start at different ones); five: "
                              "the first load test's five calls (grid twice, VAE decode, translate, SR)")
+    parser.add_argument("--lean-client", action="store_true",
+                        help="share one TLS context among the generator's HTTP clients (see lean_client)")
     parser.add_argument("--json", type=Path, default=None, help="also write the figures to this file")
     parser.add_argument("--minutes", type=float, default=0,
                         help="soak: repeat rounds of users x calls until this many minutes have passed, "
@@ -252,6 +278,8 @@ def main(argv=None) -> int:
     args = parser.parse_args(argv)
     if args.starts:
         return cold_starts(args.starts, {"app": args.app_dir, **({"compare": args.compare} if args.compare else {})})
+    if args.lean_client:
+        lean_client()
     files = example_files(REPO / "data_cache" / "load_inputs")
     proc, cold = None, None
     url = args.url
@@ -275,7 +303,7 @@ def main(argv=None) -> int:
         wall = time.perf_counter() - t0
         figures = summarise(out["records"])
         n = len(out["records"])
-        figures.update(users=args.users, calls_per_user=args.calls, mix=args.mix, wall_s=round(wall, 2),
+        figures.update(users=args.users, calls_per_user=args.calls, mix=args.mix, lean_client=args.lean_client, wall_s=round(wall, 2),
                        warmup_errors=[r["error"] for r in warm["records"] if r["error"]],
                        client_cpu_s=round(time.process_time() - me0, 2))
         if args.minutes:

@@ -10,6 +10,14 @@ Both players see the class y. As in the paper, y enters by *concatenation*:
 The networks are DCGAN's (``dcgan.Generator`` with a longer input, ``dcgan.Discriminator`` with
 11 input channels). With y fixed and z varying, G draws one class in many styles; with z fixed
 and y varying, one style in every class.
+
+``projection=True`` gives D the label the other common way instead, the projection discriminator of
+Miyato & Koyama 2018 (https://arxiv.org/abs/1802.05637): D reads the image alone, and y enters at
+the end as an inner product with its pooled features,
+
+    logit D(x | y) = psi(phi(x)) + <V_y, sum_{i,j} phi(x)_{:, i, j}>
+
+(``ProjectionDiscriminator``). G is the same in both.
 """
 from __future__ import annotations
 
@@ -28,6 +36,22 @@ def label_planes(labels: torch.Tensor, size: int = 32) -> torch.Tensor:
     return one_hot(labels)[:, :, None, None].expand(-1, -1, size, size)
 
 
+class ProjectionDiscriminator(nn.Module):
+    """x ``(B, 1, 32, 32)`` and y ``(B,)`` -> logit ``(B,)``: DCGAN's D on the image alone, plus the
+    projection of its pooled last features on a learned class vector V_y."""
+
+    def __init__(self, ndf: int = 32):
+        super().__init__()
+        self.body = Discriminator(ndf, 1)                  # x -> phi(x) (B, ndf*4, 4, 4) -> psi: logit (B,)
+        self.embed = nn.Embedding(NUM_CLASSES, ndf * 4)    # y -> V_y (B, ndf*4)
+        nn.init.normal_(self.embed.weight, 0.0, 0.02)
+
+    def forward(self, x: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
+        h = self.body.features(x)                          # (B, ndf*4, 4, 4)
+        pooled = h.sum((2, 3))                             # (B, ndf*4): global sum pooling
+        return self.body.classify(h) + (self.embed(labels).to(pooled) * pooled).sum(1)
+
+
 class CGAN(nn.Module, PyTorchModelHubMixin, library_name="gan-demo-suite",
            tags=["gan", "conditional-gan", "fashion-mnist"]):
     """G(z | y) and D(x | y) saved together.
@@ -36,13 +60,17 @@ class CGAN(nn.Module, PyTorchModelHubMixin, library_name="gan-demo-suite",
         nz: length of the noise vector z (G's input is nz + 10 long).
         ngf: generator width (channels of the last hidden layer).
         ndf: discriminator width (channels of the first layer).
+        projection: D takes y by projection (Miyato & Koyama 2018) instead of as input planes.
     """
 
-    def __init__(self, nz: int = 100, ngf: int = 32, ndf: int = 32):
+    def __init__(self, nz: int = 100, ngf: int = 32, ndf: int = 32, projection: bool = False):
         super().__init__()
-        self.nz = nz
+        self.nz, self.projection = nz, projection
         self.generator = Generator(nz + NUM_CLASSES, ngf)      # [z, onehot(y)] (B, nz+10) -> (B, 1, 32, 32)
-        self.discriminator = Discriminator(ndf, 1 + NUM_CLASSES)  # [x, planes(y)] (B, 11, 32, 32) -> (B,)
+        if projection:
+            self.discriminator = ProjectionDiscriminator(ndf)  # x (B, 1, 32, 32), y (B,) -> (B,)
+        else:
+            self.discriminator = Discriminator(ndf, 1 + NUM_CLASSES)  # [x, planes(y)] (B, 11, 32, 32) -> (B,)
         self.apply(dcgan_init)
 
     def prior(self, n: int, generator: torch.Generator | None = None, label=None) -> torch.Tensor:
@@ -53,6 +81,8 @@ class CGAN(nn.Module, PyTorchModelHubMixin, library_name="gan-demo-suite",
         return self.generator(torch.cat([z, one_hot(labels).to(z)], 1))  # (B, nz+10) -> (B, 1, 32, 32)
 
     def d(self, x: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
+        if self.projection:
+            return self.discriminator(x, labels)  # (B, 1, 32, 32), (B,) -> logit (B,)
         planes = label_planes(labels, x.shape[-1]).to(x)
         return self.discriminator(torch.cat([x, planes], 1))  # (B, 1+10, 32, 32) -> logit (B,)
 

@@ -55,7 +55,8 @@ def build_conditional(args, runtime):
     model_cls, algo_cls = {"cgan": (CGAN, CGANTraining), "acgan": (ACGAN, ACGANTraining)}[args.model]
     extra = {"d_class_fakes": args.d_class_loss == "real+fake",
              "g_class_weight": args.g_class_weight} if args.model == "acgan" else {}
-    algo = algo_cls(model_cls(nz=args.nz, ngf=args.ngf, ndf=args.ndf), runtime, lr_d=args.lr_d, lr_g=args.lr_g,
+    size = {"projection": True} if getattr(args, "projection", False) else {}
+    algo = algo_cls(model_cls(nz=args.nz, ngf=args.ngf, ndf=args.ndf, **size), runtime, lr_d=args.lr_d, lr_g=args.lr_g,
                     ema=args.ema, **extra)
     return algo, _train_part(args), "Fashion-MNIST train split less 5,000 validation items, with labels, 32x32"
 
@@ -108,6 +109,9 @@ def add_conditional_args(p, acgan: bool = False):
     add_gan_size_args(p, nz=100)
     p.add_argument("--ema", type=float, default=0.0, metavar="DECAY",
                    help="keep an EMA of G's weights (e.g. 0.999); the exported G is the EMA (0: off)")
+    if not acgan:
+        p.add_argument("--projection", action="store_true",
+                       help="D takes the label by projection (Miyato & Koyama 2018), not as 10 input planes")
     if acgan:
         p.add_argument("--d-class-loss", choices=["real+fake", "real"], default="real+fake",
                        help="what D's class head learns from: real and fake items (the paper) or real items only")

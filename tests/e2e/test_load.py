@@ -42,3 +42,19 @@ def test_the_five_call_mix_is_the_first_load_tests_calls(tmp_path):
     assert [e for e, _ in five] == ["/sample_grid", "/vae_decode", "/translate", "/super_resolve", "/sample_grid"]
     assert [e for e, _ in full[:5]] == [e for e, _ in five] and len(full) == 11
     assert repr(full[:5]) == repr(five)  # the same arguments, so the two mixes' figures compare
+
+
+def test_the_lean_client_shares_one_tls_context_and_leaves_other_settings_alone(monkeypatch):
+    sys.path.insert(0, str(REPO))
+    import httpx
+    import httpx._transports.default as transports
+
+    from benchmarks.load import lean_client
+    monkeypatch.setattr(transports, "create_ssl_context", transports.create_ssl_context)  # undone after the test
+    before = httpx.Client(), httpx.Client()
+    assert before[0]._transport._pool._ssl_context is not before[1]._transport._pool._ssl_context
+    lean_client()
+    a, b, plain = httpx.Client(), httpx.Client(), httpx.Client(verify=False)
+    assert a._transport._pool._ssl_context is b._transport._pool._ssl_context
+    assert plain._transport._pool._ssl_context is not a._transport._pool._ssl_context
+    assert plain._transport._pool._ssl_context.verify_mode == 0  # ssl.CERT_NONE, as asked

@@ -24,8 +24,9 @@ IMAGES, LABELS = fake_fmnist(64)
 
 def tiny(kind: str):
     torch.manual_seed(0)
-    if kind in ("cgan", "cgan-ema"):
-        return CGANTraining(CGAN(nz=8, ngf=4, ndf=4), CPU32, ema=0.9 if kind == "cgan-ema" else 0.0)
+    if kind in ("cgan", "cgan-ema", "cgan-projection"):
+        return CGANTraining(CGAN(nz=8, ngf=4, ndf=4, projection=kind == "cgan-projection"), CPU32,
+                            ema=0.9 if kind == "cgan-ema" else 0.0)
     if kind in ("acgan", "acgan-ema-real"):
         extra = {"ema": 0.9, "d_class_fakes": False} if kind == "acgan-ema-real" else {}
         return ACGANTraining(ACGAN(nz=8, ngf=4, ndf=4), CPU32, **extra)
@@ -34,7 +35,7 @@ def tiny(kind: str):
     return SGANTraining(SGAN(nz=8, ngf=4, ndf=4, generator=kind == "sgan"), CPU32, IMAGES[:20], LABELS[:20])
 
 
-KINDS = ["cgan", "cgan-ema", "acgan", "acgan-ema-real", "infogan", "sgan", "supervised"]
+KINDS = ["cgan", "cgan-ema", "cgan-projection", "acgan", "acgan-ema-real", "infogan", "sgan", "supervised"]
 
 
 def test_class_and_info_losses_are_the_written_log_likelihoods():
@@ -46,6 +47,25 @@ def test_class_and_info_losses_are_the_written_log_likelihoods():
     assert zero.item() == pytest.approx(0.0, abs=1e-9)
     miss = losses.info_loss(cat, torch.tensor([0]), torch.tensor([[2.0, 0.0]]), torch.zeros(1, 2), lambda_cont=0.5)
     assert miss.item() == pytest.approx(0.5 * 0.5 * 4, abs=1e-6)
+
+
+def test_the_projection_discriminator_adds_the_class_vector_times_the_pooled_features():
+    m = CGAN(nz=8, ngf=4, ndf=4, projection=True).eval()
+    x = torch.randn(3, 1, 32, 32)
+    y = torch.tensor([0, 4, 9])
+    D = m.discriminator
+    h = D.body.features(x)
+    expected = D.body.head(h).flatten() + (D.embed.weight[y] * h.sum((2, 3))).sum(1)
+    torch.testing.assert_close(m.d(x, y), expected)
+    # the label changes the logit only through <V_y, pooled features>
+    other = m.d(x, torch.tensor([1, 1, 1]))
+    torch.testing.assert_close(m.d(x, y) - other, ((D.embed.weight[y] - D.embed.weight[1]) * h.sum((2, 3))).sum(1))
+    assert not torch.allclose(m.d(x, y), other)
+    # the class vectors train with D
+    algo = tiny("cgan-projection")
+    before = algo.gan.discriminator.embed.weight.clone()
+    algo.train_step([IMAGES[:16], LABELS[:16]], torch.Generator().manual_seed(0))
+    assert not torch.equal(before, algo.gan.discriminator.embed.weight)
 
 
 def test_sgan_d_is_z_over_z_plus_one():
