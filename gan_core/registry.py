@@ -61,7 +61,10 @@ CHECKPOINTS: dict[str, tuple[type, str]] = {
     "l1-colorize": (Pix2Pix, "The same colourisation U-Net as pix2pix-colorize trained with L1 alone: the paper's "
                              "ablation (desaturated colours)."),
     "cgan-fmnist": (CGAN, "Conditional GAN (Mirza & Osindero 2014) on Fashion-MNIST 32x32: the class, one-hot, "
-                          "concatenated to z in G and as 10 constant planes to the image in D; DCGAN's networks."),
+                          "concatenated to z in G. D takes the class as 10 constant planes beside the image (the "
+                          "paper) or, where the configuration says `projection` (the shipped model), by projection "
+                          "(Miyato & Koyama 2018: a learned class vector times D's pooled features); DCGAN's "
+                          "networks."),
     "acgan-fmnist": (ACGAN, "AC-GAN (Odena et al. 2017) on Fashion-MNIST 32x32: cGAN's generator; D outputs "
                             "real/fake and the class (losses L_S and L_C)."),
     "infogan-fmnist": (InfoGAN, "InfoGAN (Chen et al. 2016) on Fashion-MNIST 32x32: a 10-valued categorical code and "

@@ -160,3 +160,18 @@ def test_the_class_figures_come_with_the_judges_own_ceiling_on_real_items(tiny_a
     assert "96.8%" in acgan and "93.2% of *real* test items" in acgan and "(Shirt 77.5%)" in acgan
     cgan = next(t for t in texts if t.startswith("*Conditional GAN*"))
     assert "not measured yet" in cgan and "real* test items" not in cgan  # no figures, no ceiling
+
+
+@pytest.mark.parametrize("projection", [False, True])
+def test_the_cgan_card_and_loss_say_how_d_takes_the_label(tiny_architectures, projection):
+    demo = create_demo(gan_core.class_grid, gan_core.code_traversal, gan_core.classifier_probabilities,
+                       judge_says_sneaker, class_names=gan_core.FMNIST_CLASSES,
+                       conditional={"cgan-fmnist": "Conditional GAN", "acgan-fmnist": "AC-GAN"},
+                       infogan="infogan-fmnist", sgan=("sgan-fmnist", "supervised-fmnist"), figures={},
+                       cgan_projection=projection)
+    texts = [b.value for b in demo.blocks.values() if isinstance(b, gr.Markdown) and isinstance(b.value, str)]
+    loss = next(t for t in texts if t.startswith("**Conditional GAN**"))
+    assert ("projection" in loss and "V_y" in loss) == projection
+    assert ("ten constant planes" in loss) != projection
+    labels = {b.label for b in demo.blocks.values() if isinstance(b, gr.Image)}
+    assert ("cgan-projection architecture" in labels) == projection and ("cgan architecture" in labels) != projection
