@@ -303,7 +303,8 @@ def main(argv=None) -> int:
         wall = time.perf_counter() - t0
         figures = summarise(out["records"])
         n = len(out["records"])
-        figures.update(users=args.users, calls_per_user=args.calls, mix=args.mix, lean_client=args.lean_client, wall_s=round(wall, 2),
+        figures.update(users=args.users, calls_per_user=args.calls, mix=args.mix, lean_client=args.lean_client,
+                       wall_s=round(wall, 2),
                        warmup_errors=[r["error"] for r in warm["records"] if r["error"]],
                        client_cpu_s=round(time.process_time() - me0, 2))
         if args.minutes:

@@ -53,11 +53,10 @@ def build_conditional(args, runtime):
     from .acgan import ACGAN, ACGANTraining
     from .cgan import CGAN, CGANTraining
     model_cls, algo_cls = {"cgan": (CGAN, CGANTraining), "acgan": (ACGAN, ACGANTraining)}[args.model]
-    extra = {"d_class_fakes": args.d_class_loss == "real+fake",
-             "g_class_weight": args.g_class_weight} if args.model == "acgan" else {}
-    size = {"projection": True} if getattr(args, "projection", False) else {}
-    algo = algo_cls(model_cls(nz=args.nz, ngf=args.ngf, ndf=args.ndf, **size), runtime, lr_d=args.lr_d, lr_g=args.lr_g,
-                    ema=args.ema, **extra)
+    acgan = args.model == "acgan"
+    extra = {"d_class_fakes": args.d_class_loss == "real+fake", "g_class_weight": args.g_class_weight} if acgan else {}
+    model = model_cls(nz=args.nz, ngf=args.ngf, ndf=args.ndf, **({} if acgan else {"projection": args.projection}))
+    algo = algo_cls(model, runtime, lr_d=args.lr_d, lr_g=args.lr_g, ema=args.ema, **extra)
     return algo, _train_part(args), "Fashion-MNIST train split less 5,000 validation items, with labels, 32x32"
 
 
@@ -112,7 +111,7 @@ def add_conditional_args(p, acgan: bool = False):
     if not acgan:
         p.add_argument("--projection", action="store_true",
                        help="D takes the label by projection (Miyato & Koyama 2018), not as 10 input planes")
-    if acgan:
+    else:
         p.add_argument("--d-class-loss", choices=["real+fake", "real"], default="real+fake",
                        help="what D's class head learns from: real and fake items (the paper) or real items only")
         p.add_argument("--g-class-weight", type=float, default=1.0, metavar="W",
