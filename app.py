@@ -32,7 +32,7 @@ import time
 import gradio as gr
 
 import gan_core
-from apps import inputs, memory, outputs
+from apps import inputs, memory, outputs, serving
 from gan_core import checkpoints, settings
 
 INTRO = """# GAN Demo Suite
@@ -115,7 +115,7 @@ def mount_image_to_image() -> None:
     names = sorted({c for t in tasks for c in gan_core.TASKS[t].checkpoints.values()})
     try:
         gan_core.judge()
-        item_judge = gan_core.judge_picture
+        item_judge = gan_core.judge_pictures
     except checkpoints.MissingCheckpointError:
         item_judge = None  # outputs are then shown without the judge's class names
     image_to_image.create_demo(
@@ -298,6 +298,15 @@ def configure_queue(demo: gr.Blocks) -> gr.Blocks:
     return demo
 
 
+def serve(demo: gr.Blocks, **launch_kwargs) -> None:
+    """``demo.launch(...)`` as the suite serves: sessions kept (``GAN_SUITE_SESSIONS``) without a copy of
+    every component's configuration each, and the page description sent from memory to each new
+    visitor (apps/serving.py). Returns at once; the server runs on its own threads."""
+    serving.install()
+    demo.launch(prevent_thread_lock=True, state_session_capacity=settings.session_capacity(),
+                **serving.launch_kwargs(), **launch_kwargs)
+
+
 def main(argv=None) -> None:
     parser = argparse.ArgumentParser(description="GAN Demo Suite")
     parser.add_argument("--share", action="store_true", default=settings.share_link(),
@@ -308,8 +317,7 @@ def main(argv=None) -> None:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     memory.limit_arenas(settings.malloc_arenas())  # before the worker threads exist (apps/memory.py)
     demo = configure_queue(build_demo())
-    demo.launch(server_name=args.host, server_port=args.port, share=args.share, prevent_thread_lock=True,
-                state_session_capacity=settings.session_capacity())
+    serve(demo, server_name=args.host, server_port=args.port, share=args.share)
     if not gc.isenabled():  # switched off while starting (top of this file)
         gc.freeze()  # what start-up built stays: later collections skip it (less CPU per request too)
         gc.enable()

@@ -3,7 +3,7 @@
 The tab receives callables only: ``translate(task, image, variant)``, ``task_input(task, image)``,
 ``prepare_input(task, image)`` (the picture the model actually sees), ``prepare_target(task, image)``
 (a real target as the task represents it), optionally
-``judge(item) -> (class, probability)``, ``edge_density(edge_map)`` and
+``judge(*items) -> [(class, probability), ...]`` (one pass for several pictures), ``edge_density(edge_map)`` and
 ``color_scores(output, original)``; ``app.py`` wires them to ``gan_core``'s image-to-image API.
 The tasks and their labels arrive as ``tasks = {task: (kind, label)}``, kind "pix2pix", "cyclegan" or
 "pix2pix-paper" (the paper's data sets, 256x256, trained by whoever has the data: their section
@@ -113,12 +113,12 @@ def make_handlers(translate: Callable, task_input: Callable, prepare_input: Call
 
     def _clothing_notes(model_input, l1_out, p2p_out, target) -> str:
         lines = []
-        if judge is not None:
-            (c1, p1), (c2, p2) = judge(l1_out), judge(p2p_out)
+        if judge is not None:  # one pass of the judge for every picture it names
+            verdicts = judge(l1_out, p2p_out, *([] if target is None else [target]))
+            (c1, p1), (c2, p2) = verdicts[:2]
             lines.append(f"The judge classifier sees: L1 only → **{c1}** ({p1:.0%}), pix2pix → **{c2}** ({p2:.0%}).")
             if target is not None:
-                ct, _ = judge(target)
-                lines.append(f"Target: **{ct}**.")
+                lines.append(f"Target: **{verdicts[2][0]}**.")
         if target is not None:
             t = np.asarray(target, dtype=np.float32) / 255
             l1 = [float(np.abs(np.asarray(o, dtype=np.float32) / 255 - t).mean()) for o in (l1_out, p2p_out)]
@@ -130,7 +130,7 @@ def make_handlers(translate: Callable, task_input: Callable, prepare_input: Call
             if not EDGE_DENSITY[0] <= d <= EDGE_DENSITY[1]:
                 unusual.append(f"{d:.0%} of its pixels are edges (training edge maps: "
                                f"{EDGE_DENSITY[0]:.0%}–{EDGE_DENSITY[1]:.0%})")
-        if judge is not None and judge(p2p_out)[1] < 0.6:
+        if judge is not None and p2 < 0.6:
             unusual.append("the judge is unsure what the output is")
         if unusual:
             lines.append("**This input is unlike the training data**: " + "; ".join(unusual) + ". The model "
@@ -204,7 +204,7 @@ def make_handlers(translate: Callable, task_input: Callable, prepare_input: Call
         cyc = float(np.abs(np.asarray(home, dtype=np.float32) / 255 - a).mean())
         notes = [f"Cycle L1 |F(G(a)) − a| = {cyc:.3f} (mean over pixels in [0, 1])."]
         if judge is not None:
-            (ca, pa), (cb, pb), (cr, pr) = judge(item), judge(there), judge(home)
+            (ca, pa), (cb, pb), (cr, pr) = judge(item, there, home)
             notes.append(f"The judge sees: input **{ca}** ({pa:.0%}) → translated **{cb}** ({pb:.0%}) → "
                          f"back **{cr}** ({pr:.0%}).")
             if ca not in ("Sneaker", "Ankle boot"):
@@ -347,6 +347,6 @@ def _metrics_table(metrics: dict) -> str:
 if __name__ == "__main__":
     import gan_core
     inputs.harden(create_demo(gan_core.translate, gan_core.task_input, gan_core.prepare_input, gan_core.prepare_target,
-                judge=gan_core.judge_picture, edge_density=gan_core.edge_density, color_scores=gan_core.color_scores,
+                judge=gan_core.judge_pictures, edge_density=gan_core.edge_density, color_scores=gan_core.color_scores,
                 examples=gan_core.img2img_examples(),
                 tasks={t: (gan_core.TASKS[t].kind, gan_core.TASKS[t].label) for t in gan_core.available_tasks()})).launch()

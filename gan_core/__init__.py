@@ -11,6 +11,7 @@ This module is the one door: ``app.py``, the tabs' wiring and outside scripts us
     elbo_terms(name, images)            a VAE's reconstruction and KL terms per image (nats)
     classify(images)                    the judge classifier's class name for each image
     judge_item(item)                    the judge's class and probability for one (1, 1, 28, 28) item
+    judge_pictures(*pictures)           the judge's (class, probability) for each item picture, in one pass
     super_resolve(image, method)        a PIL image upscaled x4 by "bicubic", "srresnet" or "srgan"
     compare_sr(image, mode)             every SR method on one image, scored (the SR tab's work)
     list_tasks()                        the image-to-image tasks ("edges2clothing", "colorize", ...)
@@ -45,7 +46,7 @@ from .failures.api import (box_fit_pictures, count_figures, count_objects, dirac
 from .fmnist import FMNIST_CLASSES, MissingDataError, fashion_mnist_for_app
 from .img2img.api import (available_tasks, edge_density, example_images as img2img_examples, list_tasks,
                           prepare_input, prepare_target, task_input, translate)
-from .img2img.api import judge_item as judge_picture
+from .img2img.api import judge_item as judge_picture, judge_items as judge_pictures
 from .gan.api import (class_grid, classifier_probabilities, code_traversal, infer_codes, judge_probabilities,
                       sgan_classify)
 from .gan.api import figures as model_figures
@@ -65,7 +66,8 @@ from .video.api import rollouts as nextframe_rollouts, scores as nextframe_score
 from .video.api import test_item as nextframe_test_item, test_sequence as nextframe_test_sequence
 
 __all__ = [
-    "generate", "latents", "decode", "denoising", "encode", "elbo_terms", "classify", "judge", "judge_item", "judge_picture",
+    "generate", "latents", "decode", "denoising", "encode", "elbo_terms", "classify", "judge", "judge_item",
+    "judge_picture", "judge_pictures",
     "super_resolve", "compare_sr", "sr_status", "sr_error_map", "sr_examples",
     "list_tasks", "available_tasks", "translate", "task_input", "prepare_input", "prepare_target",
     "edge_density", "color_scores", "img2img_examples",

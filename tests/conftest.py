@@ -187,7 +187,7 @@ def app_url():
     import app
     demo = app.configure_queue(app.build_demo())  # the queue settings `python app.py` serves with
     port = free_port()
-    demo.launch(server_name="127.0.0.1", server_port=port, prevent_thread_lock=True, quiet=True)
+    app.serve(demo, server_name="127.0.0.1", server_port=port, quiet=True)  # and the rest of how it serves
     yield f"http://127.0.0.1:{port}/"
     demo.close()
 

@@ -60,18 +60,32 @@ class VirtualBatchNorm2d(VirtualBatchNorm):
     """
 
     def forward(self, x: torch.Tensor, ref: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        x, ref = x.float(), ref.float()
-        pos = x.shape[2] * x.shape[3]
-        r_sum, r_sq = ref.sum((0, 2, 3)), (ref * ref).sum((0, 2, 3))            # (C,)
-        count = (ref.shape[0] + 1) * pos
+        stats = self.reference_stats(ref)
+        return self.normalise(x, stats), self.normalise_reference(ref, stats)
+
+    @staticmethod
+    def reference_stats(ref: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, int]:
+        """The reference batch's per-channel sum and sum of squares ``(C,)``, and its count R * H * W."""
+        ref = ref.float()
+        return ref.sum((0, 2, 3)), (ref * ref).sum((0, 2, 3)), ref.shape[0] * ref.shape[2] * ref.shape[3]
+
+    def normalise(self, x: torch.Tensor, stats) -> torch.Tensor:
+        """Each sample of ``x`` normalised with the reference batch plus itself (R + 1 members)."""
+        r_sum, r_sq, n_ref = stats
+        x = x.float()
+        count = n_ref + x.shape[2] * x.shape[3]
         mean = (r_sum + x.sum((2, 3))) / count                                  # (B, C): x_i joins the batch
         var = ((r_sq + (x * x).sum((2, 3))) / count - mean ** 2).clamp_min(0)
         x_n = (x - mean[..., None, None]) * (var + self.eps).rsqrt()[..., None, None]
-        r_mean = r_sum / (ref.shape[0] * pos)
-        r_var = (r_sq / (ref.shape[0] * pos) - r_mean ** 2).clamp_min(0)
-        r_n = (ref - r_mean.view(1, -1, 1, 1)) * (r_var + self.eps).rsqrt().view(1, -1, 1, 1)
-        w, b = self.gamma.view(1, -1, 1, 1), self.beta.view(1, -1, 1, 1)
-        return x_n * w + b, r_n * w + b
+        return x_n * self.gamma.view(1, -1, 1, 1) + self.beta.view(1, -1, 1, 1)
+
+    def normalise_reference(self, ref: torch.Tensor, stats) -> torch.Tensor:
+        """The reference batch normalised with its own statistics (it walks on to the next layer)."""
+        r_sum, r_sq, n_ref = stats
+        r_mean = r_sum / n_ref
+        r_var = (r_sq / n_ref - r_mean ** 2).clamp_min(0)
+        r_n = (ref.float() - r_mean.view(1, -1, 1, 1)) * (r_var + self.eps).rsqrt().view(1, -1, 1, 1)
+        return r_n * self.gamma.view(1, -1, 1, 1) + self.beta.view(1, -1, 1, 1)
 
 
 class Generator(nn.Module):
@@ -114,6 +128,13 @@ class Generator(nn.Module):
         h = z.reshape(z.shape[0], self.nz, 1, 1)  # (B, nz) -> (B, nz, 1, 1)
         if self.z_ref is None:
             return self.net(h)                     # -> (B, nc, 32, 32)
+        if not (self.training or torch.is_grad_enabled()):
+            # sampling: the reference batch's statistics are the same for every call while the weights
+            # are, so they are computed once and only the B samples go through (5x less work for 16)
+            stats = iter(self._reference_stats(h))
+            for layer in self.net:
+                h = layer.normalise(h, next(stats)) if isinstance(layer, VirtualBatchNorm2d) else layer(h)
+            return h                               # (B, nc, 32, 32)
         b = h.shape[0]
         h = torch.cat([h, self.z_ref.to(h).reshape(-1, self.nz, 1, 1)])  # the reference walks along: (B + R, ...)
         for layer in self.net:
@@ -123,6 +144,24 @@ class Generator(nn.Module):
             else:
                 h = layer(h)
         return h[:b]                               # (B, nc, 32, 32)
+
+    def _reference_stats(self, like: torch.Tensor) -> list:
+        """Each virtual batch norm's reference statistics, for inputs like ``like`` (device, dtype,
+        autocast) and the weights as they are now (an optimiser step or a load changes the key)."""
+        key = (like.device, like.dtype, torch.is_autocast_enabled(like.device.type),
+               torch.get_autocast_dtype(like.device.type), tuple(t._version for t in self.state_dict().values()))
+        cache = self.__dict__.setdefault("_ref_cache", {})
+        if key not in cache:
+            r, stats = self.z_ref.to(like).reshape(-1, self.nz, 1, 1), []
+            for layer in self.net:
+                if isinstance(layer, VirtualBatchNorm2d):
+                    stats.append(layer.reference_stats(r))
+                    r = layer.normalise_reference(r, stats[-1])
+                else:
+                    r = layer(r)
+            cache.clear()  # only the newest weights' statistics are kept
+            cache[key] = stats
+        return cache[key]
 
 
 class Discriminator(nn.Module):

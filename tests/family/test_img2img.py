@@ -275,6 +275,18 @@ def test_edges2clothing_beats_the_edge_map_itself(variant):
     assert (out - b).abs().mean() < 0.8 * (a - b).abs().mean()
 
 
+@requires_checkpoint("fmnist-classifier")
+def test_the_judge_names_several_pictures_in_one_pass_as_it_names_each():
+    rng = np.random.default_rng(0)
+    pictures = [Image.fromarray(rng.integers(0, 255, (32, 32), dtype=np.uint8)) for _ in range(2)]
+    pictures.append(Image.fromarray(np.pad(np.full((14, 10), 230, np.uint8), ((9, 9), (11, 11)))))  # a bar
+    together = i2i.judge_items(*pictures)
+    assert len(together) == 3
+    for picture, (name, p) in zip(pictures, together):
+        alone = i2i.judge_item(picture)
+        assert alone[0] == name and alone[1] == pytest.approx(p, abs=1e-5)
+
+
 @requires_fmnist
 @requires_checkpoint("pix2pix-edges2clothing", "l1-edges2clothing")
 def test_edges2clothing_ablation_l1_alone_is_blurry():

@@ -385,3 +385,28 @@ def test_a_long_run_trained_without_ship_is_shipped_later_with_its_own_training_
     assert training["steps"] == 50 and training["wall_time_this_session_s"] == 100
     assert (training["trained_by"], training["shipped_by"]) == ("train", "ship")
     assert [x["shipped"] for x in json.loads(path.read_text())["long"]] == [True]   # one row, replaced
+
+
+def test_a_vbn_generator_samples_with_its_reference_statistics_computed_once():
+    # sampling (eval, no grad) keeps the reference batch's statistics instead of walking 6 reference
+    # codes through G with every call: the samples are those of the walking path, and a change of
+    # the weights (an optimiser step, a load) is seen at once
+    torch.manual_seed(0)
+    g = DCGAN(**TINY, vbn=6).generator.eval()
+    for m in g.modules():
+        if isinstance(m, VirtualBatchNorm2d):
+            torch.nn.init.normal_(m.gamma, 1.0, 0.3)
+            torch.nn.init.normal_(m.beta, 0.0, 0.3)
+    z = torch.randn(5, 8)
+    with torch.enable_grad():
+        walked = g(z).detach()              # the reference walks along (as in training)
+    with torch.no_grad():
+        kept, again = g(z), g(z)
+    assert torch.allclose(kept, walked, atol=1e-6) and torch.equal(kept, again)
+    assert len(g._ref_cache) == 1
+    with torch.no_grad():
+        g.net[0].weight.add_(torch.randn_like(g.net[0].weight))  # changes what the norms see
+        changed = g(z)
+    with torch.enable_grad():
+        assert torch.allclose(changed, g(z).detach(), atol=1e-6)
+    assert not torch.allclose(changed, kept, atol=1e-3)
