@@ -5,12 +5,12 @@ app's description: ``GET /config`` (617 kB of JSON for the suite's ~470 componen
 ``GET /gradio_api/info`` (270 kB), or the page ``GET /`` with the description inside. Gradio
 rebuilds each answer from scratch every time: a deep copy of the whole configuration, a walk
 over it to rewrite every file URL against this request's root, and a JSON encoding; 60, 26 and
-84 ms of server CPU respectively on the 2-core machine here, about 105 ms per
-``gradio_client`` user before its first call. The first call of a session then builds the
-session's state, which in Gradio 6 starts with a copy of every component's configuration
-(``SessionState.config_values``, about 40 ms for the suite), kept only for "deep links", a
-feature the suite does not use. Under the issue's load mix (20 users, 5 calls each) these two
-were about 30 ms of the 72 ms of server CPU per call (BENCHMARKS.md, "Serving").
+84 ms of server CPU respectively on the 2-core machine here (with other work running). The
+first call of a session then builds the session's state, which in Gradio 6 starts with a copy
+of every component's configuration (``SessionState.config_values``, about 40 ms for the suite),
+kept only for "deep links", a feature the suite does not use. On a quiet machine a new ``gradio_client`` user cost the server 71 ms
+to connect and 67 ms for its first call (31 ms for a later one); with both changes 25 and 23 ms
+(BENCHMARKS.md, "What a visitor and a call cost the server").
 
 * ``CachedPages``: ASGI middleware that answers those three GETs from memory once it has seen
   Gradio's answer for the same request origin (host, forwarded headers, root path). Requests

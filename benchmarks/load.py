@@ -7,6 +7,7 @@
     python -m benchmarks.load --users 4 --calls 11 --minutes 60   # soak: rounds for an hour, RSS after each
     python -m benchmarks.load --starts 5 --compare ../old-checkout    # cold starts only, two apps in turn
     python -m benchmarks.load --mix five --app-dir ../old-checkout    # the first five-call mix, an older app
+    python -m benchmarks.load --visitors 20 --compare ../old-checkout  # what a new user costs the server
 
 Reports, per endpoint and overall: calls, errors (and their messages), p50/p95/max latency; the
 server's CPU seconds per call and its resident memory (read from /proc for a server it started),
@@ -254,6 +255,37 @@ def cold_starts(n: int, apps: dict[str, Path]) -> int:
     return 0
 
 
+def visitor_cost(n: int, apps: dict[str, Path]) -> int:
+    """What ``n`` new ``gradio_client`` users cost each app's server, in CPU ms each: connecting (the page
+    description and the API's), the first call of each session, and a later call (``/sample_grid``,
+    16 items, the same for all), read from /proc around each step; the apps in turn."""
+    from gradio_client import Client
+    out = {}
+    for name, folder in apps.items():
+        port = free_port()
+        proc, _ = start_server(port, folder)
+        url = f"http://127.0.0.1:{port}/"
+        try:
+            time.sleep(12)  # the models load in the background once the page is served
+            Client(url, verbose=False).predict(1, 16, api_name="/sample_grid")  # warm-up
+            cpu = [proc_cpu_seconds(proc.pid)]
+            clients = [Client(url, verbose=False) for _ in range(n)]
+            cpu.append(proc_cpu_seconds(proc.pid))
+            for _ in range(2):  # each session's first call, then each one's second
+                for client in clients:
+                    client.predict(1, 16, api_name="/sample_grid")
+                cpu.append(proc_cpu_seconds(proc.pid))
+            steps = ("new_user_ms", "first_call_ms", "later_call_ms")
+            out[name] = {"folder": str(folder), **{k: round(1000 * (b - a) / n, 1)
+                                                   for k, a, b in zip(steps, cpu, cpu[1:])}}
+        finally:
+            proc.terminate()
+            proc.wait(timeout=30)
+    from benchmarks.common import machine
+    print(json.dumps(out | {"users": n, "machine": machine(), "load_average": os.getloadavg()[0]}, indent=2))
+    return 0
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(prog="python -m benchmarks.load", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -274,8 +306,13 @@ def main(argv=None) -> int:
     parser.add_argument("--starts", type=int, default=0,
                         help="only measure this many cold starts (process start to the first answer)")
     parser.add_argument("--compare", type=Path, default=None,
-                        help="with --starts: also start this checkout's app.py, in turn with --app-dir's")
+                        help="with --starts or --visitors: also start this checkout's app.py, in turn with --app-dir's")
+    parser.add_argument("--visitors", type=int, default=0,
+                        help="only measure what this many new users cost the server (connecting, a session's "
+                             "first call, a later call); with --compare, also for that checkout")
     args = parser.parse_args(argv)
+    if args.visitors:
+        return visitor_cost(args.visitors, {"app": args.app_dir, **({"compare": args.compare} if args.compare else {})})
     if args.starts:
         return cold_starts(args.starts, {"app": args.app_dir, **({"compare": args.compare} if args.compare else {})})
     if args.lean_client:
