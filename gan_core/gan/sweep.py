@@ -111,6 +111,8 @@ def main(argv=None) -> int:
     parser.add_argument("--first-draw", type=int, default=0,
                         help="number the draws from here (sweeps of other draws can run side by side)")
     parser.add_argument("--lr", type=float, default=None, help="Adam's learning rate (default: the trainer's)")
+    parser.add_argument("--kinds", nargs="+", choices=["sgan", "supervised"], default=["sgan", "supervised"],
+                        help="which of the two to train (the baseline can run beside the SGAN of the same budget)")
     parser.add_argument("--results", default="results.json",
                         help="file under runs/sgan-sweep/ (one per sweep run side by side)")
     args = parser.parse_args(argv)
@@ -121,7 +123,7 @@ def main(argv=None) -> int:
     done = {(r["kind"], r["labels"], r["draw"], r["steps"]) for r in results}
     cmd = "python -m gan_core.gan.sweep " + " ".join(sys.argv[1:] if argv is None else argv)
     plan = [(kind, b, args.first_draw + d) for b in args.budgets
-            for d in range(args.draws if b == 100 else args.other_draws) for kind in ("sgan", "supervised")]
+            for d in range(args.draws if b == 100 else args.other_draws) for kind in args.kinds]
     for kind, b, d in plan:
         if (kind, b, d, args.steps) in done:
             continue
