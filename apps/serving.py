@@ -8,9 +8,9 @@ over it to rewrite every file URL against this request's root, and a JSON encodi
 84 ms of server CPU respectively on the 2-core machine here (with other work running). The
 first call of a session then builds the session's state, which in Gradio 6 starts with a copy
 of every component's configuration (``SessionState.config_values``, about 40 ms for the suite),
-kept only for "deep links", a feature the suite does not use. On a quiet machine a new ``gradio_client`` user cost the server 71 ms
-to connect and 67 ms for its first call (31 ms for a later one); with both changes 25 and 23 ms
-(BENCHMARKS.md, "What a visitor and a call cost the server").
+kept only for "deep links", a feature the suite does not use. On a quiet machine a new
+``gradio_client`` user cost the server 71 ms to connect and 67 ms for its first call (31 ms for a
+later one); with both changes 25 and 23 ms (BENCHMARKS.md, "What a visitor and a call cost the server").
 
 * ``CachedPages``: ASGI middleware that answers those three GETs from memory once it has seen
   Gradio's answer for the same request origin (host, forwarded headers, root path). Requests
@@ -43,7 +43,6 @@ class CachedPages:
         self.app = app
         self.store: OrderedDict[tuple, tuple[int, list, bytes]] = OrderedDict()
         self.lock = threading.Lock()
-        self.hits = 0
 
     @staticmethod
     def key(scope) -> tuple | None:
@@ -62,7 +61,6 @@ class CachedPages:
             hit = self.store.get(key)
             if hit is not None:
                 self.store.move_to_end(key)
-                self.hits += 1
         if hit is not None:
             status, headers, body = hit
             await send({"type": "http.response.start", "status": status, "headers": headers})
@@ -131,21 +129,15 @@ class _LazyConfigValues(dict):
     def __len__(self):
         return len(self._pending) + super().__len__()
 
-    def __iter__(self):
-        self._fill_all()
-        return super().__iter__()
+    def _reading_all(name):  # noqa: N805 - makes the methods below (the reads of the whole copy)
+        def read_all(self):
+            self._fill_all()
+            return getattr(dict, name)(self)
+        return read_all
 
-    def keys(self):
-        self._fill_all()
-        return super().keys()
-
-    def values(self):
-        self._fill_all()
-        return super().values()
-
-    def items(self):
-        self._fill_all()
-        return super().items()
+    __iter__, keys, values, items = (_reading_all("__iter__"), _reading_all("keys"), _reading_all("values"),
+                                     _reading_all("items"))
+    del _reading_all
 
 
 class _WithoutComponents:

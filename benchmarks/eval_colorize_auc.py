@@ -79,8 +79,9 @@ def evaluate_set(name: str, prior: np.ndarray, methods: dict, limit: int | None 
         unseen += int((prior[ab_bins(ab_orig)] == 0).sum())
         for method, variant in methods.items():
             out = grey_rgb(photo) if variant is None else np.asarray(i2i.translate("colorize", photo, variant))
-            per_image[method]["raw"].append(ab_error_auc(out, ab_orig))
-            per_image[method]["rebalanced"].append(ab_error_auc(out, ab_orig, weights))
+            ab_out = lab_ab(out)  # converted once for both figures
+            per_image[method]["raw"].append(ab_error_auc(ab_out, ab_orig))
+            per_image[method]["rebalanced"].append(ab_error_auc(ab_out, ab_orig, weights))
     n_pixels = sum(p.width * p.height for _, p in photos)
     return {"n_images": len(photos), "images": [n for n, _ in photos], "skipped_greyscale": skipped,
             "pixels_in_bins_unseen_in_training": unseen, "n_pixels": n_pixels,

@@ -84,8 +84,8 @@ def server_cpu(calls: int, clients: int = 10) -> None:
         print(f"new client (config, API description, session): "
               f"{1000 * (proc_cpu_seconds(proc.pid) - cpu0) / clients:.1f} ms of server CPU each")
         print("| answer | server CPU per call (ms) |\n|---|---|")
-        for label, name, download in ROWS[:4]:
-            client = made[0]
+        client = made[0]
+        for label, name, _ in ROWS[:4]:  # the rows that download what they get
             client.predict(api_name=f"/{name}")  # warm-up
             cpu0 = proc_cpu_seconds(proc.pid)
             for _ in range(calls):

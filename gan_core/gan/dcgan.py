@@ -19,6 +19,7 @@ training lab (``gan_core.lab``).
 from __future__ import annotations
 
 import copy
+import itertools
 
 import torch
 from huggingface_hub import PyTorchModelHubMixin
@@ -149,7 +150,7 @@ class Generator(nn.Module):
         """Each virtual batch norm's reference statistics, for inputs like ``like`` (device, dtype,
         autocast) and the weights as they are now (an optimiser step or a load changes the key)."""
         key = (like.device, like.dtype, torch.is_autocast_enabled(like.device.type),
-               torch.get_autocast_dtype(like.device.type), tuple(t._version for t in self.state_dict().values()))
+               torch.get_autocast_dtype(like.device.type), tuple(t._version for t in itertools.chain(self.parameters(), self.buffers())))
         cache = self.__dict__.setdefault("_ref_cache", {})
         if key not in cache:
             r, stats = self.z_ref.to(like).reshape(-1, self.nz, 1, 1), []

@@ -27,8 +27,8 @@ import torch
 from PIL import Image
 
 from .. import checkpoints, pictures, settings
-from ..fmnist import FMNIST_CLASSES, MissingDataError, crop28, fashion_mnist_for_app
-from ..judge.api import judge_item as judge_28, judge_predict
+from ..fmnist import MissingDataError, crop28, fashion_mnist_for_app
+from ..judge.api import judge_item as judge_28, judge_items as judge_28_all
 from ..registry import TASKS, Task
 from ..runtime import get_runtime
 from . import data
@@ -212,8 +212,7 @@ def judge_item(image: Image.Image) -> tuple[str, float]:
 
 def judge_items(*images: Image.Image) -> list[tuple[str, float]]:
     """``judge_item`` of several pictures, in one pass of the judge (what one answer of the tab needs)."""
-    probs = torch.softmax(judge_predict(torch.cat([crop28(item_tensor(im)) for im in images]))[0], 1)
-    return [(FMNIST_CLASSES[int(p.argmax())], float(p.max())) for p in probs]
+    return judge_28_all(torch.cat([crop28(item_tensor(im)) for im in images]))
 
 
 def edge_density(image: Image.Image) -> float:

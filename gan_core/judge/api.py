@@ -30,8 +30,12 @@ def classify(images: torch.Tensor) -> list[str]:
     return [FMNIST_CLASSES[i] for i in logits.argmax(1).tolist()]
 
 
+def judge_items(items: torch.Tensor) -> list[tuple[str, float]]:
+    """The judge's class for each item ``(n, 1, 28, 28)`` in [0, 1], and its probability, in one pass."""
+    probs = torch.softmax(judge_predict(items)[0], 1)
+    return [(FMNIST_CLASSES[int(p.argmax())], float(p.max())) for p in probs]
+
+
 def judge_item(item: torch.Tensor) -> tuple[str, float]:
     """The judge's class for one item ``(1, 1, 28, 28)`` in [0, 1], and its probability."""
-    logits, _ = judge_predict(item)
-    p = torch.softmax(logits[0], 0)
-    return FMNIST_CLASSES[int(p.argmax())], float(p.max())
+    return judge_items(item)[0]

@@ -142,10 +142,6 @@ def periodic_amplitude(y: np.ndarray, period: int = 4, core: int = 1, band: int 
     return float(np.sqrt(max(peak - background, 0.0) / norm))
 
 
-def _periodic_y(y_sr: np.ndarray, y_hr: np.ndarray) -> float:
-    return periodic_energy(y_sr) / periodic_energy(y_hr)
-
-
 def periodic_artifacts(sr: np.ndarray, hr: np.ndarray, scale: int = 4) -> float:
     """Periodic (checkerboard) energy of the output at the 2- and 4-pixel periods relative to the original.
 
@@ -157,7 +153,8 @@ def periodic_artifacts(sr: np.ndarray, hr: np.ndarray, scale: int = 4) -> float:
     own ``periodic_energy`` scatters about 1 (about 0.5 .. 1.7 on Set5 / Set14), so for one picture only
     ratios well above that, say > 2, mean a pattern; ``periodic_amplitude`` gives its size in Y levels.
     """
-    return _periodic_y(*_pair_y(sr, hr, scale))
+    y_sr, y_hr = _pair_y(sr, hr, scale)
+    return periodic_energy(y_sr) / periodic_energy(y_hr)
 
 
 @dataclass(frozen=True)
