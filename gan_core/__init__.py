@@ -17,7 +17,7 @@ This module is the one door: ``app.py``, the tabs' wiring and outside scripts us
     list_tasks()                        the image-to-image tasks ("edges2clothing", "colorize", ...)
     translate(task, image, variant)     a PIL image translated by pix2pix ("pix2pix") or its L1-only ablation ("l1")
     task_input(task, target_image)      a real target -> the task's input (edge map, grey photo, ...)
-    class_grid(name, classes, seeds)    a conditional GAN's class x seed matrix (same z down each column)
+    class_grid(name, classes, seeds, truncation=1)  a conditional GAN's class x seed matrix (same z down each column)
     code_traversal(name, code, values, seeds)  InfoGAN items along one code, a row per seed
     classifier_probabilities(name, x)   AC-GAN's / SGAN's own class probabilities (also sgan_classify)
     infer_codes(name, images)           InfoGAN's Q: the codes it reads from items

@@ -17,13 +17,19 @@ from .common import NUM_CLASSES, label_tensor
 CODES = ("category", "c1", "c2")
 
 
-def class_grid(name: str, classes, seeds) -> torch.Tensor:
+def class_grid(name: str, classes, seeds, truncation: float = 1.0) -> torch.Tensor:
     """Items ``(len(classes) * len(seeds), 1, 28, 28)``, row by row: row i is class ``classes[i]``,
-    column j uses the z of seed ``seeds[j]`` in every row (the label sets the class, z the style)."""
+    column j uses the z of seed ``seeds[j]`` in every row (the label sets the class, z the style).
+
+    ``truncation`` ψ in (0, 1] scales every z towards 0, the mode of its prior (the "truncation trick"
+    of Brock et al. 2019, BigGAN, in its simplest form): ψ < 1 gives more typical items, fewer kinds of them."""
     classes, seeds = [int(c) for c in classes], [int(s) for s in seeds]
     label_tensor(classes, len(classes))  # ValueError for a class outside 0-9
+    psi = float(truncation)
+    if not 0 < psi <= 1:  # also NaN
+        raise ValueError(f"truncation must be in (0, 1], got {truncation!r}")
     z = torch.cat([latents(name, 1, s) for s in seeds]) if seeds else torch.empty(0, 1)
-    z = z.repeat(len(classes), 1)                                      # (rows * cols, nz)
+    z = z.repeat(len(classes), 1) * psi                                # (rows * cols, nz)
     labels = torch.tensor(classes).repeat_interleave(len(seeds))      # (rows * cols,)
     return decode(name, z, label=labels) if len(labels) else torch.empty(0, 1, 28, 28)
 

@@ -20,7 +20,7 @@ import torch
 from ..evaluate import _RealData, fid, publish
 from ..fmnist import FMNIST_CLASSES, fashion_mnist
 from ..judge.api import judge_predict
-from ..sampling import generate
+from ..sampling import decode, latents
 from .api import classifier_probabilities, code_traversal, infer_codes
 from .common import NUM_CLASSES, train_val_split
 
@@ -39,17 +39,18 @@ def mean_pairwise_distance(features: torch.Tensor) -> float:
     return float(d.sum() / (n * (n - 1)))
 
 
-def conditional_figures(name: str, n: int = 10000, seed: int = 0) -> dict:
-    """Class consistency, judge FID (overall, per class), within-class diversity vs real items."""
+def conditional_samples(name: str, n: int = 10000, seed: int = 0, truncation: float = 1.0):
+    """``n`` items, classes 0-9 in turn, z scaled by ``truncation`` (1: the model's own prior)."""
     labels = torch.arange(n) % NUM_CLASSES
-    samples = generate(name, n, seed, label=labels)
-    logits, feats = judge_predict(samples)
-    pred = logits.argmax(1)
+    return decode(name, latents(name, n, seed, label=labels) * truncation, label=labels), labels
+
+
+def class_figures(feats: torch.Tensor, pred: torch.Tensor, labels: torch.Tensor) -> dict:
+    """Class consistency, judge FID (overall, per class) and within-class diversity vs the test items,
+    from the judge's features and verdicts on samples of the requested ``labels``."""
     real = _RealData.get()
     test_feats, test_labels = real["test_feats"], real["test_labels"]
-    _, val_feats = judge_predict(validation_items()[0])
-    out = {"class_consistency": float((pred == labels).float().mean()), "judge_fid": fid(feats, test_feats),
-           "judge_fid_validation": fid(feats, val_feats)}
+    out = {"class_consistency": float((pred == labels).float().mean()), "judge_fid": fid(feats, test_feats)}
     per_acc, per_fid, div = [], [], []
     for k in range(NUM_CLASSES):
         mine, theirs = feats[labels == k], test_feats[test_labels == k]
@@ -58,8 +59,19 @@ def conditional_figures(name: str, n: int = 10000, seed: int = 0) -> dict:
         div.append(mean_pairwise_distance(mine[:1000]) / mean_pairwise_distance(theirs))
     out.update(class_consistency_min=min(per_acc), class_consistency_per_class=[round(a, 4) for a in per_acc],
                judge_fid_per_class=[round(f, 2) for f in per_fid], diversity_vs_real_min=min(div),
-               diversity_vs_real_mean=float(np.mean(div)), diversity_vs_real_per_class=[round(d, 3) for d in div],
-               judge_test_accuracy=float((real["test_logits"].argmax(1) == test_labels).float().mean()),
+               diversity_vs_real_mean=float(np.mean(div)), diversity_vs_real_per_class=[round(d, 3) for d in div])
+    return out
+
+
+def conditional_figures(name: str, n: int = 10000, seed: int = 0) -> dict:
+    """Class consistency, judge FID (overall, per class), within-class diversity vs real items."""
+    samples, labels = conditional_samples(name, n, seed)
+    logits, feats = judge_predict(samples)
+    real = _RealData.get()
+    test_labels = real["test_labels"]
+    _, val_feats = judge_predict(validation_items()[0])
+    out = {**class_figures(feats, logits.argmax(1), labels), "judge_fid_validation": fid(feats, val_feats)}
+    out.update(judge_test_accuracy=float((real["test_logits"].argmax(1) == test_labels).float().mean()),
                judge_test_accuracy_per_class=[  # the ceiling a faithful generator would meet, class by class
                    round(float((real["test_logits"].argmax(1)[test_labels == k] == k).float().mean()), 4)
                    for k in range(NUM_CLASSES)])
@@ -69,6 +81,20 @@ def conditional_figures(name: str, n: int = 10000, seed: int = 0) -> dict:
         out["own_classifier_test_accuracy"] = float(
             (classifier_probabilities(name, real["test"]).argmax(1) == test_labels).float().mean())
     return out
+
+
+def truncation_curve(name: str, psis, n: int = 10000, seed: int = 0) -> list[dict]:
+    """The fidelity-diversity trade of the truncation trick: for each ψ, the class figures of ``n``
+    samples whose z is scaled by ψ (the same z for every ψ)."""
+    keys = ("class_consistency", "class_consistency_min", "judge_fid", "diversity_vs_real_mean",
+            "diversity_vs_real_min")
+    rows = []
+    for psi in psis:
+        samples, labels = conditional_samples(name, n, seed, truncation=psi)
+        logits, feats = judge_predict(samples)
+        figs = class_figures(feats, logits.argmax(1), labels)
+        rows.append({"truncation": float(psi), **{k: round(figs[k], 4) for k in keys}})
+    return rows
 
 
 def clustering_accuracy(clusters: torch.Tensor, labels: torch.Tensor) -> tuple[float, list[int]]:
@@ -134,8 +160,11 @@ def accuracy_figures(name: str) -> dict:
     return {"test_accuracy": acc(real["test"], real["test_labels"]), "validation_accuracy": acc(val_x, val_y)}
 
 
-def evaluate(name: str, n: int = 10000) -> dict:
+def evaluate(name: str, n: int = 10000, truncation=None) -> dict:
     if name.startswith(("cgan", "acgan")):
+        if truncation:  # only the curve: the figures at ψ = 1 stay those of the full evaluation
+            return {"truncation_curve": truncation_curve(name, truncation, n),
+                    "truncation_curve_samples": n}
         return conditional_figures(name, n)
     if name.startswith("infogan"):
         return infogan_figures(name)
@@ -149,11 +178,18 @@ def main(argv=None) -> int:
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("name", help="cgan-fmnist, acgan-fmnist, infogan-fmnist, sgan-fmnist or supervised-fmnist")
     parser.add_argument("--n", type=int, default=10000, help="generated samples (cGAN, AC-GAN)")
+    parser.add_argument("--truncation", type=float, nargs="+", metavar="PSI",
+                        help="cGAN, AC-GAN: measure only the truncation curve at these ψ in (0, 1] "
+                             "(z scaled by ψ: more typical items, fewer kinds)")
     parser.add_argument("--no-write", action="store_true", help="print only; leave the model card alone")
     args = parser.parse_args(argv)
+    if args.truncation and not all(0 < p <= 1 for p in args.truncation):
+        parser.error("--truncation values must lie in (0, 1]")
     t0 = time.time()
     command = "python -m gan_core.gan.evaluate " + " ".join(sys.argv[1:] if argv is None else argv)
-    figures = {**evaluate(args.name, args.n), "command": command, "evaluated": time.strftime("%Y-%m-%d")}
+    figures = evaluate(args.name, args.n, args.truncation)
+    prefix = "truncation_" if args.truncation else ""
+    figures = {**figures, prefix + "command": command, prefix + "evaluated": time.strftime("%Y-%m-%d")}
     publish(args.name, figures, t0, write=not args.no_write, width=36)
     return 0
 

@@ -12,13 +12,25 @@ from .data import PatchSource, load_photos
 from .srgan import SRGAN, Discriminator, SRGANTraining
 from .srresnet import SRResNet, SRResNetTraining
 
+# training photo sets, by name (folders under the shared data folder); never Set5, Set14 or bsds500/test
+PHOTO_SETS = {
+    "sunhays80": ("sr/SunHays80", "SunHays80"),
+    "bsds500": ("bsds500/train/images", "BSDS500 train"),
+}
+
+
 def _sr_photos(args):
     if args.dry_run:
         return PatchSource(fake_photos()), "fake photos (--dry-run)"
-    folder = settings.shared_data_dir() / "sr" / "SunHays80"
-    source = PatchSource(load_photos(folder, min_side=args.crop))
-    return source, (f"SunHays80 ({len(source)} photos); random {args.crop}x{args.crop} HR crops with flips and "
-                    "transposes; LR = PIL bicubic x4 with antialiasing")
+    photos, names = [], []
+    for key in args.photos:
+        folder, name = PHOTO_SETS[key]
+        found = load_photos(settings.shared_data_dir() / folder, min_side=args.crop)
+        photos += found
+        names.append(f"{name} ({len(found)} photos)")
+    source = PatchSource(photos)
+    return source, (f"{' + '.join(names)}; random {args.crop}x{args.crop} HR crops with flips and "
+                    "transposes, each photo drawn equally often; LR = PIL bicubic x4 with antialiasing")
 
 
 def build_srresnet(args, runtime):
@@ -50,6 +62,8 @@ def add_sr_args(p, *, lr: float):
     p.add_argument("--channels", type=int, default=64)
     p.add_argument("--blocks", type=int, default=16)
     p.add_argument("--lr", type=float, default=lr, help="Adam learning rate (paper: 1e-4)")
+    p.add_argument("--photos", nargs="+", choices=sorted(PHOTO_SETS), default=["sunhays80"],
+                   help="training photo sets (sunhays80: sr/SunHays80; bsds500: bsds500/train/images)")
 
 
 def add_srgan_args(p):

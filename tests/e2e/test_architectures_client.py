@@ -22,6 +22,9 @@ def test_class_dial_and_matrix(client):
     assert _size(picture) == (8 * CELL + 2, CELL + 2) and "of 8 cells" in table and "| Sneaker | 0 |" in table
     picture, table = client.predict("AC-GAN", 0, 3, api_name="/arch_class_matrix")
     assert _size(picture) == (3 * CELL + 2, 10 * CELL + 2) and "AC-GAN's P(requested)" in table
+    truncated, _ = client.predict("AC-GAN", 0, 3, 0.5, api_name="/arch_class_matrix")
+    with Image.open(picture) as full, Image.open(truncated) as half:
+        assert full.size == half.size and full.tobytes() != half.tobytes()
 
 
 @pytest.mark.parametrize("api_name", ["/arch_traverse", "/arch_traverse_code", "/arch_traverse_cat",
@@ -49,4 +52,6 @@ def test_bad_inputs_get_one_line_and_the_server_keeps_serving(client):
         client.predict("Conditional GAN", 12, 0, 8, api_name="/arch_class_dial")
     with pytest.raises(Exception, match=r"(minimum value -1|between -1 and 1)"):
         client.predict("continuous c1", 0, -3.0, 0.0, 0, 2, api_name="/arch_traverse")
+    with pytest.raises(Exception, match=r"(minimum value 0.1|between 0.1 and 1)"):
+        client.predict("Conditional GAN", 1, 0, 2, 0.0, api_name="/arch_class_dial")
     assert client.predict("Conditional GAN", 1, 0, 2, api_name="/arch_class_dial")[0].endswith(".png")

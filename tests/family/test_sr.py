@@ -233,3 +233,18 @@ def test_training_cli_dry_runs(tmp_path, monkeypatch):
     assert train.main(["srresnet", "--dry-run", *tiny]) == 0
     assert train.main(["srgan", "--dry-run", "--ndf", "4", *tiny]) == 0
     assert (tmp_path / "runs" / "srgan-x4-dry-run" / "train_state.json").exists()
+
+
+def test_training_photos_come_from_every_named_set_and_never_the_test_sets(tmp_path, monkeypatch):
+    from argparse import Namespace
+    from gan_core.sr import train as sr_train
+    for folder, n in (("sr/SunHays80", 3), ("bsds500/train/images", 2), ("bsds500/test/images", 4), ("sr/Set5", 5)):
+        (tmp_path / folder).mkdir(parents=True)
+        for i, photo in enumerate(fake_photos(n, size=128, seed=n)):
+            Image.fromarray(photo).save(tmp_path / folder / f"{i}.png")
+    monkeypatch.setenv("GAN_SUITE_SHARED_DATA", str(tmp_path))
+    args = Namespace(dry_run=False, crop=96, photos=["sunhays80"])
+    assert len(sr_train._sr_photos(args)[0]) == 3
+    source, desc = sr_train._sr_photos(Namespace(dry_run=False, crop=96, photos=["sunhays80", "bsds500"]))
+    assert len(source) == 5 and "SunHays80 (3 photos) + BSDS500 train (2 photos)" in desc
+    assert all("test" not in folder and "Set" not in folder for folder, _ in sr_train.PHOTO_SETS.values())

@@ -61,6 +61,31 @@ def test_class_matrix_has_a_row_per_class_and_acgan_adds_its_own_confidence(tiny
     assert f"| T-shirt/top | 10 | Sneaker (91%) | {own[0, 0]:.0%} |" in table
 
 
+def test_truncation_scales_z_and_is_checked(tiny_architectures):
+    h = tiny_architectures
+    full, _ = h["class_dial"]("Conditional GAN", 3, 5, 2)
+    half, _ = h["class_dial"]("Conditional GAN", 3, 5, 2, 0.5)
+    assert full.tobytes() == h["class_dial"]("Conditional GAN", 3, 5, 2, 1.0)[0].tobytes()  # 1 = as trained
+    assert half.tobytes() != full.tobytes()
+    expected = gan_core.decode("cgan-fmnist", 0.5 * torch.cat([gan_core.latents("cgan-fmnist", 1, s) for s in (5, 6)]),
+                               label=torch.tensor([3, 3]))
+    torch.testing.assert_close(gan_core.class_grid("cgan-fmnist", [3], [5, 6], truncation=0.5), expected)
+    for bad in (0, 1.5, -1, math.nan, "x", None):
+        with pytest.raises(gr.Error, match="Truncation ψ must be a number between 0.1 and 1"):
+            h["class_matrix"]("AC-GAN", 0, 2, bad)
+    with pytest.raises(ValueError, match="truncation must be in"):
+        gan_core.class_grid("cgan-fmnist", [3], [5], truncation=math.nan)
+
+
+def test_the_truncation_table_reads_the_cards():
+    from apps.architectures import _truncation_table
+    assert "Not measured yet" in _truncation_table({}, {"cgan-fmnist": "Conditional GAN"})
+    row = {"truncation": 0.5, "class_consistency": 0.981, "class_consistency_min": 0.878, "judge_fid": 9.1,
+           "diversity_vs_real_mean": 0.735, "diversity_vs_real_min": 0.554}
+    table = _truncation_table({"cgan-fmnist": {"truncation_curve": [row]}}, {"cgan-fmnist": "Conditional GAN"})
+    assert "| Conditional GAN | 0.5 | 98.1% | 87.8% | 9.1 | 74% / 55% |" in table
+
+
 @pytest.mark.parametrize("klass", [10, -1, 2.5, "abc", math.nan, None])
 def test_a_class_outside_0_9_gets_one_line(tiny_architectures, klass):
     with pytest.raises(gr.Error, match="Class must be a whole number between 0 and 9"):
