@@ -210,10 +210,22 @@ def colorize_crops(photos: list[Image.Image], *, size: int = 64, per_photo: int 
     return gray_u8(b), b
 
 
-def colorize_train(size: int = 64, per_photo: int = 64):
-    """The shipped colourisation training set: crops of sr/SunHays80 (never Set5/Set14)."""
-    return colorize_crops(load_folder_photos(settings.shared_data_dir() / "sr" / "SunHays80"),
-                          size=size, per_photo=per_photo)
+# colourisation's training photo sets: folder under the shared data folder, and the shrink that gives objects
+# about the size they have in the test photos (SunHays80 is ~1024 px wide; BSDS500 and Set14 ~500 px)
+COLORIZE_PHOTOS = {"sunhays80": ("sr/SunHays80", 2), "bsds500": ("bsds500/train/images", 1)}
+
+
+def colorize_train(size: int = 64, per_photo: int = 64, photos=("sunhays80",)):
+    """The colourisation training set: crops of the named sets (never Set5/Set14 or bsds500/test); the
+    shipped models use SunHays80 alone. Each set's crops are drawn with seed 0, in the order of ``photos``."""
+    a, b = [], []
+    for key in photos:
+        folder, shrink = COLORIZE_PHOTOS[key]
+        grey, colour = colorize_crops(load_folder_photos(settings.shared_data_dir() / folder), size=size,
+                                      per_photo=per_photo, downscale=shrink)
+        a.append(grey)
+        b.append(colour)
+    return torch.cat(a), torch.cat(b)
 
 
 def colorize_test_photos() -> dict[str, Image.Image]:

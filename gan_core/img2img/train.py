@@ -34,8 +34,11 @@ def _pix2pix_data(args):
         a, b = data.edges2clothing(train=True)
         return a, b, ("Fashion-MNIST train split (60,000 items) padded to 32x32 (B) and their Canny edge maps "
                       "(A, scikit-image, sigma 1), horizontal flips")
-    a, b = data.colorize_train(size=args.resolution, per_photo=args.crops_per_photo)
-    return a, b, (f"{len(a)} {args.resolution} px crops of sr/SunHays80 shrunk by 2 ({args.crops_per_photo} per "
+    a, b = data.colorize_train(size=args.resolution, per_photo=args.crops_per_photo, photos=args.photos)
+    sets = " + ".join(f"{data.COLORIZE_PHOTOS[k][0]}" + (f" shrunk by {data.COLORIZE_PHOTOS[k][1]}"
+                                                         if data.COLORIZE_PHOTOS[k][1] > 1 else "")
+                      for k in args.photos)
+    return a, b, (f"{len(a)} {args.resolution} px crops of {sets} ({args.crops_per_photo} per "
                   "photo, seed 0): grey BT.601 luma (A) and colour (B), horizontal flips")
 
 
@@ -76,6 +79,8 @@ def add_pix2pix_args(p):
     p.add_argument("--ndf", type=int, default=32)
     p.add_argument("--n-layers-d", type=int, default=2, help="PatchGAN depth (3 = 70x70 patches, paper at 256)")
     p.add_argument("--crops-per-photo", type=int, default=64, help="colorize: crops drawn from each photo")
+    p.add_argument("--photos", nargs="+", choices=sorted(data.COLORIZE_PHOTOS), default=["sunhays80"],
+                   help="colorize: training photo sets (sunhays80: sr/SunHays80; bsds500: bsds500/train/images)")
     p.add_argument("--lr", type=float, default=2e-4)
     p.add_argument("--batch-stats", action="store_true",
                    help="G's BatchNorm uses the statistics of the batch at hand, also at inference (the paper)")

@@ -71,6 +71,31 @@ def feature_matching_loss(feats_fake: list[torch.Tensor], feats_real: list[torch
     return sum(F.l1_loss(f.float(), r.detach().float()) for f, r in zip(feats_fake, feats_real)) / len(feats_fake)
 
 
+def grid_residual_loss(sr: torch.Tensor, hr: torch.Tensor, period: int = 4, window: int = 8) -> torch.Tensor:
+    """How much the error ``sr - hr`` repeats every ``period`` pixels, locally: the checkerboard a x4 sub-pixel
+    upsampler can leave (dots in flat regions, stripes along borders).
+
+    The error is cut into windows of ``window x window`` periods (32 x 32 pixels by default); in each, the mean
+    error of each of the ``period x period`` pixel phases (64 pixels each), less the window's mean error, is the
+    periodic part of the error there. Returns its mean absolute value. An error without a period (noise, texture
+    drawn with another phase than the original's, a colour shift) averages out over the window's periods; a grid
+    does not, so the term leaves detail alone and pushes mostly on the grid. The error along one sharp edge also
+    counts as partly periodic in its window (it lies on one pixel phase there); L1 already pushes on that.
+    ``sr``, ``hr`` ``(B, C, H, W)``; H and W are cropped to multiples of ``period * window``.
+    """
+    r = (sr.float() - hr.float())
+    b, c, h, w = r.shape
+    k = period * window
+    if h < k or w < k:
+        raise ValueError(f"crops of {w}x{h} are smaller than one window of {k}x{k} pixels")
+    r = r[:, :, : h - h % k, : w - w % k]
+    # (B, C, H/k, window, period, W/k, window, period): window row, period in it, pixel phase
+    r = r.reshape(b, c, h // k, window, period, w // k, window, period)
+    phases = r.mean(dim=(3, 6))                                # (B, C, H/k, period, W/k, period)
+    periodic = phases - phases.mean(dim=(3, 5), keepdim=True)  # each window's mean error removed
+    return periodic.abs().mean()
+
+
 class VGGFeatures(nn.Module):
     """phi_5,4 of ImageNet VGG19 (before the 5th pool, after the last ReLU), the paper's VGG54."""
 
@@ -120,12 +145,14 @@ class SRGANTraining:
             a 200-step pilot with ``pixel_weight`` 0.01 and ``fm_weight`` 1 (ESRGAN's balance)
             lost 4.5 dB on Set5 to grid-like artifacts, this one 1.2 dB (BENCHMARKS.md).
         pixel_weight: weight of the L1 term of "l1+fm".
+        grid_weight: weight of ``grid_residual_loss`` added to G's loss (0: off, the paper's loss).
     """
 
     def __init__(self, model: SRGAN, runtime, source: PatchSource, *, crop: int = 96, lr: float = 1e-4,
                  adv_weight: float = 1e-3, content_loss: str = "auto", fm_weight: float = 0.1,
-                 pixel_weight: float = 1.0):
+                 pixel_weight: float = 1.0, grid_weight: float = 0.0):
         self.model = runtime.prepare(model)
+        self.grid_weight = grid_weight
         self.runtime, self.source, self.crop = runtime, source, crop
         self.adv_weight, self.fm_weight, self.pixel_weight = adv_weight, fm_weight, pixel_weight
         self.vgg = None
@@ -183,6 +210,10 @@ class SRGANTraining:
                 logs = {"l1": pixel.item(), "fm": fm.item()}
             adv = generator_loss_nonsaturating(d_fake_g)  # the paper's l_Gen = -log D(G(I_LR))
             loss_g = content + self.adv_weight * adv
+            if self.grid_weight:
+                grid = grid_residual_loss(sr, hr_img)
+                loss_g = loss_g + self.grid_weight * grid
+                logs["grid"] = grid.item()
         self.optimizers["G"].zero_grad(set_to_none=True)
         loss_g.backward()
         self.optimizers["G"].step()

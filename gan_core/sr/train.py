@@ -51,9 +51,9 @@ def build_srgan(args, runtime):
         raise SystemExit("error: SRGAN fine-tunes a trained SRResNet: pass --init checkpoints/srresnet-x4")
     algo = SRGANTraining(SRGAN(generator, Discriminator(ndf=args.ndf)), runtime, source, crop=args.crop, lr=args.lr,
                          adv_weight=args.adv_weight, content_loss=args.content_loss, fm_weight=args.fm_weight,
-                         pixel_weight=args.pixel_weight)
+                         pixel_weight=args.pixel_weight, grid_weight=args.grid_weight)
     algo.card_info = {"init": str(args.init), "content_loss": algo.content_loss_used,
-                      "adversarial_weight": args.adv_weight}
+                      "adversarial_weight": args.adv_weight, "grid_weight": args.grid_weight}
     return algo, (torch.arange(len(source)),), desc
 
 
@@ -76,6 +76,8 @@ def add_srgan_args(p):
                    help="feature-matching weight of l1+fm (1 with --pixel-weight 0.01 gave grid artifacts)")
     p.add_argument("--pixel-weight", type=float, default=1.0, help="L1 weight of l1+fm")
     p.add_argument("--ndf", type=int, default=64, help="discriminator width (paper: 64)")
+    p.add_argument("--grid-weight", type=float, default=0.0,
+                   help="weight of the penalty on the error's 4-pixel periodic part (the upsampler's grid; 0: off)")
 
 
 # the "Super-resolution" tab: SRResNet (MSE), then SRGAN fine-tuned from it

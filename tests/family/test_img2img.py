@@ -128,6 +128,22 @@ def test_colourisation_crops_are_deterministic_and_grey_is_bt601():
     assert np.abs(pil_grey - a1[0, 0].numpy().astype(int)).max() <= 1  # the same weights as PIL's "L"
 
 
+def test_colourisation_training_set_adds_bsds500_train_at_its_own_scale(tmp_path, monkeypatch):
+    from gan_core.testing import fake_photos
+    for folder, n, size in (("sr/SunHays80", 2, 256), ("bsds500/train/images", 3, 128), ("bsds500/test/images", 4, 128)):
+        (tmp_path / folder).mkdir(parents=True)
+        for i, photo in enumerate(fake_photos(n, size=size, seed=n)):
+            Image.fromarray(photo).save(tmp_path / folder / f"{i}.png")
+    monkeypatch.setenv("GAN_SUITE_SHARED_DATA", str(tmp_path))
+    a, b = paired_data.colorize_train(size=64, per_photo=4)
+    assert a.shape == (8, 1, 64, 64)                          # SunHays80 alone, as shipped
+    a2, b2 = paired_data.colorize_train(size=64, per_photo=4, photos=("sunhays80", "bsds500"))
+    assert a2.shape == (20, 1, 64, 64) and b2.shape == (20, 3, 64, 64)
+    assert torch.equal(b2[:8], b)                             # the same SunHays80 crops first
+    # BSDS500's ~500 px photos are not shrunk (SunHays80's ~1024 px ones are, by 2): a 128 px photo fits a 128 crop
+    assert paired_data.colorize_train(size=128, per_photo=1, photos=("bsds500",))[0].shape == (3, 1, 128, 128)
+
+
 # --- training ------------------------------------------------------------------------------------
 
 def _pairs(n=8, size=32, c_in=1, c_out=1, seed=0):

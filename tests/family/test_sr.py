@@ -248,3 +248,24 @@ def test_training_photos_come_from_every_named_set_and_never_the_test_sets(tmp_p
     source, desc = sr_train._sr_photos(Namespace(dry_run=False, crop=96, photos=["sunhays80", "bsds500"]))
     assert len(source) == 5 and "SunHays80 (3 photos) + BSDS500 train (2 photos)" in desc
     assert all("test" not in folder and "Set" not in folder for folder, _ in sr_train.PHOTO_SETS.values())
+
+
+def test_grid_residual_loss_sees_a_grid_and_not_noise_or_blur():
+    from gan_core.sr.srgan import grid_residual_loss
+    g = torch.Generator().manual_seed(0)
+    hr = torch.from_numpy(np.stack(fake_photos(2, size=96))).permute(0, 3, 1, 2).float() / 255
+    assert grid_residual_loss(hr, hr).item() == 0
+    tile = torch.rand(1, 3, 4, 4, generator=g) * 0.02            # a 4-pixel pattern, up to 2 % of the range
+    grid = tile.repeat(1, 1, 24, 24)
+    expected = (tile - tile.mean(dim=(2, 3), keepdim=True)).abs().mean().item()
+    assert grid_residual_loss(hr + grid, hr).item() == pytest.approx(expected, rel=1e-4)
+    noise = (torch.rand(hr.shape, generator=g) - 0.5) * 0.04      # the same range, no period
+    assert grid_residual_loss(hr + noise, hr).item() < 0.35 * expected
+    assert grid_residual_loss(hr + 0.05, hr).item() < 1e-6                # a colour shift has no period
+    ramp = torch.linspace(0, 0.02, 96).view(1, 1, 1, 96)                   # nor has a slow gradient
+    assert grid_residual_loss(hr + ramp, hr).item() < 0.1 * expected
+    sr = (hr + grid).requires_grad_()
+    grid_residual_loss(sr, hr).backward()
+    assert sr.grad.abs().sum() > 0
+    with pytest.raises(ValueError, match="smaller than one window"):
+        grid_residual_loss(hr[..., :16, :16], hr[..., :16, :16])
