@@ -176,20 +176,30 @@ def make_handlers(class_grid: Callable, code_traversal: Callable, own_classifier
         what = "c_cat = 0 … 9" if code == "category" else f"{code} from -2 to 2 (trained on [-1, 1])"
         return grid(images, nrow=len(values)), f"Columns: {what}; rows: seeds {seed} … {seed + rows - 1}."
 
-    def classify_upload(upload):
+    def classify(item):
+        out = [own_classifier(name, item)[0] for name in sgan]
+        as_label = [{class_names[k]: float(p[k]) for k in range(10)} for p in out]
+        return pictures.to_pil(item, 6), *as_label
+
+    def require_sgan():
         if sgan is None:
             raise gr.Error("The SGAN checkpoints are missing: run `python -m gan_core.gan.sweep`.")
+
+    def classify_upload(upload):
+        require_sgan()
         picture = inputs.picture(upload, "picture", max_pixels=4096 * 4096)
         try:
             item = torch.from_numpy(pictures.item_28(picture.image, background=0)).view(1, 1, 28, 28)
         except pictures.PictureError as err:
             raise gr.Error(str(err)) from None
-        out = [own_classifier(name, item)[0] for name in sgan]
-        as_label = [{class_names[k]: float(p[k]) for k in range(10)} for p in out]
-        return pictures.to_pil(item, 6), *as_label
+        return classify(item)
+
+    def classify_drawing(drawing):
+        require_sgan()
+        return classify(inputs.item_from_picture(drawing))
 
     return {"class_dial": class_dial, "class_matrix": class_matrix, "traverse": traverse,
-            "classify_upload": classify_upload}
+            "classify_upload": classify_upload, "classify_drawing": classify_drawing}
 
 
 def create_demo(class_grid: Callable, code_traversal: Callable, own_classifier: Callable, judge: Callable, *,
@@ -266,14 +276,21 @@ def create_demo(class_grid: Callable, code_traversal: Callable, own_classifier: 
         gr.Markdown(_curve_text(curve))
         gr.Image(curve_picture(curve), label="Test accuracy vs labels: SGAN and the same network on the labels "
                                              "alone (mean ± std over label draws)", format="png", interactive=False)
+        gr.Markdown("Upload or paste a picture of one item (it is cropped to the item and scaled to fill the frame), "
+                    "or draw one in white on the black canvas (the 28×28 frame, enlarged): a trouser, a bag, a shoe.")
         with gr.Row():
-            upload = inputs.picture_input(label="Upload or paste an item", elem_id="arch-upload")
+            with gr.Column():
+                upload = inputs.picture_input(label="Upload or paste an item", elem_id="arch-upload")
+                ask = gr.Button("Classify the upload")
+            with gr.Column():
+                drawing = inputs.item_editor(label="…or draw an item", elem_id="arch-drawing")
+                ask_drawn = gr.Button("Classify the drawing")
             seen = gr.Image(label="What the classifiers see (28x28)", format="png", interactive=False)
-        ask = gr.Button("Classify")
         with gr.Row():
             p_sgan = gr.Label(num_top_classes=3, label="SGAN (100 labels + unlabelled items)")
             p_base = gr.Label(num_top_classes=3, label="Supervised only (the same 100 labels)")
         ask.click(h["classify_upload"], upload, [seen, p_sgan, p_base], api_name="arch_sgan_classify")
+        ask_drawn.click(h["classify_drawing"], drawing, [seen, p_sgan, p_base], api_name="arch_sgan_classify_drawing")
     return demo
 
 

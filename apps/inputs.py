@@ -22,10 +22,13 @@ import math
 import uuid
 
 import gradio as gr
+import numpy as np
+import torch
 
 from gan_core import pictures
 
 log = logging.getLogger("gan_suite")
+CANVAS = 280          # drawing canvas of an item: the 28x28 frame, 10x
 SHOWN = 24            # characters of a user's value that a message may quote
 MAX_TEXT = 2000       # characters a text field accepts
 
@@ -106,6 +109,43 @@ def picture_input(**kwargs) -> gr.Image:
     """An upload field whose file reaches the handler untouched (a path), for ``picture`` to decode:
     Gradio's own conversion would turn 16-bit and float images white or black without a word."""
     return gr.Image(type="filepath", image_mode=None, sources=["upload", "clipboard"], **kwargs)
+
+
+# --- an item drawn or uploaded on a canvas (the VAE tab, the SGAN classifier) ---------------------
+
+def item_from_picture(value) -> torch.Tensor:
+    """An uploaded or drawn picture -> one item ``(1, 1, 28, 28)`` in [0, 1], white on black.
+
+    ``value`` is an ``gr.ImageEditor`` value (its composite is used) or an array ``(H, W[, C])``;
+    ``gan_core.pictures.item_28`` applies the suite's one rule (the image-to-image tab's too).
+    """
+    if isinstance(value, dict):
+        value = value.get("composite")
+    if value is None:
+        raise gr.Error("No item yet: upload a picture, draw one, or load a test item first.")
+    try:
+        item = pictures.item_28(pictures.open_picture(value, what="picture").image, background=0)
+    except pictures.PictureError as err:
+        raise gr.Error(str(err)) from None
+    return torch.from_numpy(item).view(1, 1, 28, 28)
+
+
+def canvas_value(item_u8: torch.Tensor) -> dict:
+    """A test item ``(28, 28)`` uint8 as the editor's value: the 28x28 frame enlarged 10x."""
+    big = item_u8.numpy().repeat(CANVAS // 28, 0).repeat(CANVAS // 28, 1)
+    rgb = np.stack([big] * 3, axis=-1)
+    return {"background": rgb, "layers": [], "composite": rgb}
+
+
+def item_editor(value=None, **kwargs) -> gr.ImageEditor:
+    """The canvas for one item: the 28x28 frame enlarged 10x, white brushes (and greys, black to erase) on
+    black, uploads and pastes accepted; its value goes to ``item_from_picture``."""
+    blank = {"background": np.zeros((CANVAS, CANVAS, 3), np.uint8), "layers": [], "composite": None}
+    return gr.ImageEditor(
+        value=blank if value is None else value, type="numpy", image_mode="RGBA", sources=["upload", "clipboard"],
+        canvas_size=(CANVAS, CANVAS), height=360,
+        brush=gr.Brush(colors=["#ffffff", "#b0b0b0", "#606060", "#000000"], default_color="#ffffff", default_size=18),
+        format="png", **kwargs)
 
 
 # --- one pass over a built app ---------------------------------------------------------------------

@@ -26,12 +26,12 @@ from PIL import Image
 from gan_core import pictures
 
 from . import inputs, latent_map, tab
+from .inputs import canvas_value, item_from_picture
 from .common import grid
 from .latent_map import TAB10, MapGeometry, draw_marks, extent_for, render_codes, render_manifold
 
 MAPPED = ("vae", "ae")                    # the two 2-D models drawn as maps
 KEYS = ("vae", "ae", "vae16")             # the tab's three models: {key: (checkpoint, label)} arrives as ``models``
-CANVAS = 280                              # drawing canvas: the 28x28 frame, 10x
 MAX_SEED = 2**31 - 1
 Z_LIMIT = 100.0                           # |z| accepted by "decode z" (the maps span about ±20 at most)
 LATEX = [{"left": "$$", "right": "$$", "display": True}, {"left": "$", "right": "$", "display": False}]
@@ -72,30 +72,6 @@ VAE has room for more detail than a 2-D code can hold, hence sharper, more varie
 
 
 # --- the items a user brings ---------------------------------------------------------------------
-
-def item_from_picture(value) -> torch.Tensor:
-    """An uploaded or drawn picture -> one item ``(1, 1, 28, 28)`` in [0, 1], white on black.
-
-    ``value`` is an ``gr.ImageEditor`` value (its composite is used) or an array ``(H, W[, C])``;
-    ``gan_core.pictures.item_28`` applies the suite's one rule (the image-to-image tab's too).
-    """
-    if isinstance(value, dict):
-        value = value.get("composite")
-    if value is None:
-        raise gr.Error("No item yet: upload a picture, draw one, or load a test item first.")
-    try:
-        item = pictures.item_28(pictures.open_picture(value, what="picture").image, background=0)
-    except pictures.PictureError as err:
-        raise gr.Error(str(err)) from None
-    return torch.from_numpy(item).view(1, 1, 28, 28)
-
-
-def canvas_value(item_u8: torch.Tensor) -> dict:
-    """A test item ``(28, 28)`` uint8 as the editor's value: the 28x28 frame enlarged 10x."""
-    big = item_u8.numpy().repeat(CANVAS // 28, 0).repeat(CANVAS // 28, 1)
-    rgb = np.stack([big] * 3, axis=-1)
-    return {"background": rgb, "layers": [], "composite": rgb}
-
 
 # --- the tab's functions ---------------------------------------------------------------------------
 
@@ -348,11 +324,7 @@ def create_demo(encode: Callable, decode: Callable, latents: Callable, elbo_term
                     "and the loss terms.")
         with gr.Row():
             with gr.Column(scale=1):
-                editor = gr.ImageEditor(
-                    value=canvas_value(test_images[0]), type="numpy", image_mode="RGBA",
-                    sources=["upload", "clipboard"], canvas_size=(CANVAS, CANVAS), height=360,
-                    brush=gr.Brush(colors=["#ffffff", "#b0b0b0", "#606060", "#000000"], default_color="#ffffff",
-                                   default_size=18), label="Your item", format="png")
+                editor = inputs.item_editor(canvas_value(test_images[0]), label="Your item")
                 with gr.Row():
                     test_index = gr.Number(value=0, precision=0, minimum=0, maximum=len(test_images) - 1,
                                            label=f"Test item (0-{len(test_images) - 1})")

@@ -5,9 +5,8 @@ pyproject puts tests/ on the import path, so test files import helpers with ``fr
 """
 from __future__ import annotations
 
-import os
-import shutil
 import socket
+import time
 from pathlib import Path
 
 import pytest
@@ -173,8 +172,7 @@ def tiny_img2img_tab(tmp_path_factory):
                            examples=examples, tasks=img2img_tab_tasks(scoped["available_tasks"]()))
     port = free_port()
     demo.queue().launch(server_name="127.0.0.1", server_port=port, prevent_thread_lock=True, quiet=True)
-    from gradio_client import Client
-    yield {"url": f"http://127.0.0.1:{port}/", "client": Client(f"http://127.0.0.1:{port}/", verbose=False),
+    yield {"url": f"http://127.0.0.1:{port}/", "client": connect(f"http://127.0.0.1:{port}/"),
            "examples": examples, "root": root}
     demo.close()
 
@@ -192,10 +190,24 @@ def app_url():
     demo.close()
 
 
+def connect(url: str, attempts: int = 3):
+    """A gradio_client Client for ``url``. On a loaded machine its two set-up requests (the page
+    description and the API info) can fail once; each failure is reported, then it tries again."""
+    import warnings
+    from gradio_client import Client
+    for attempt in range(1, attempts + 1):
+        try:
+            return Client(url, verbose=False, httpx_kwargs={"timeout": 60})
+        except Exception as err:  # ValueError ("Could not fetch ...") or an httpx error
+            if attempt == attempts:
+                raise
+            warnings.warn(f"gradio_client could not connect to {url} (attempt {attempt}): {err!r}")
+            time.sleep(2 * attempt)
+
+
 @pytest.fixture(scope="session")
 def client(app_url):
-    from gradio_client import Client
-    return Client(app_url, verbose=False)
+    return connect(app_url)
 
 
 @pytest.fixture(scope="session")

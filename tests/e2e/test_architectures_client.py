@@ -47,6 +47,20 @@ def test_sgan_classifies_an_upload(client, tmp_path):
         assert len(p["confidences"]) == 3 and p["label"] in gan_core.FMNIST_CLASSES
 
 
+def test_sgan_classifies_a_drawing(client, tmp_path):
+    from gradio_client import handle_file
+    import gan_core
+    canvas = Image.new("RGB", (280, 280), "black")
+    canvas.paste((255, 255, 255), (90, 30, 190, 250))   # a tall white block: a trouser's silhouette
+    canvas.save(tmp_path / "drawn.png")
+    drawing = {"background": handle_file(str(tmp_path / "drawn.png")), "layers": [],
+               "composite": handle_file(str(tmp_path / "drawn.png"))}
+    seen, p_sgan, p_base = client.predict(drawing, api_name="/arch_sgan_classify_drawing")
+    assert _size(seen) == (168, 168)
+    for p in (p_sgan, p_base):
+        assert len(p["confidences"]) == 3 and p["label"] in gan_core.FMNIST_CLASSES
+
+
 def test_bad_inputs_get_one_line_and_the_server_keeps_serving(client):
     with pytest.raises(Exception, match=r"(maximum value 9|between 0 and 9)"):
         client.predict("Conditional GAN", 12, 0, 8, api_name="/arch_class_dial")

@@ -5,12 +5,12 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from gradio_client import Client, handle_file
+from gradio_client import handle_file
 from PIL import Image
 
 import gan_core
 from apps import inputs
-from conftest import free_port
+from conftest import connect, free_port
 
 
 @pytest.fixture(scope="module")
@@ -23,7 +23,7 @@ def client():
     inputs.harden(demo)  # as app.py serves it
     port = free_port()
     demo.queue().launch(server_name="127.0.0.1", server_port=port, prevent_thread_lock=True, quiet=True)
-    yield Client(f"http://127.0.0.1:{port}/", verbose=False)
+    yield connect(f"http://127.0.0.1:{port}/")
     demo.close()
 
 

@@ -5,12 +5,11 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import torch
-from gradio_client import Client
 from PIL import Image
 
 import gan_core
 from apps import families, inputs
-from conftest import free_port
+from conftest import connect, free_port
 
 
 @pytest.fixture(scope="module")
@@ -33,7 +32,7 @@ def _tiles(path: str) -> np.ndarray:
 
 
 def test_side_by_side_serves_the_three_families_for_one_seed(url):
-    client = Client(url, verbose=False)
+    client = connect(url)
     gan, vae, diffusion, caption = client.predict(5, 4, api_name="/families_side_by_side")
     assert "Seed 5, DDIM with 4 steps" in caption
     for key, path in zip(families.KEYS, (gan, vae, diffusion)):
@@ -45,7 +44,7 @@ def test_side_by_side_serves_the_three_families_for_one_seed(url):
 
 def test_the_small_unet_is_served_when_chosen(url):
     name, label = gan_core.DIFFUSION_MODELS["small"]
-    client = Client(url, verbose=False)
+    client = connect(url)
     *_, diffusion, caption = client.predict(5, 4, label, api_name="/families_side_by_side")
     assert f"{label}:" in caption
     expected = gan_core.generate(name, families.N_ITEMS, 5, steps=4)
@@ -55,7 +54,7 @@ def test_the_small_unet_is_served_when_chosen(url):
 
 
 def test_the_denoising_streams_frames_and_ends_on_the_sample(url):
-    client = Client(url, verbose=False)
+    client = connect(url)
     job = client.submit(5, 4, 2, api_name="/families_denoising")
     final_image, final_caption = job.result()
     expected = ["step 2 of 4, denoised from t = 500", "step 4 of 4, denoised from t = 0: the sample"]
@@ -66,7 +65,7 @@ def test_the_denoising_streams_frames_and_ends_on_the_sample(url):
 
 
 def test_bad_inputs_come_back_as_one_line_errors(url):
-    client = Client(url, verbose=False)
+    client = connect(url)
     # the hardened payload check answers first, naming the slider by its label
     with pytest.raises(Exception, match="DDIM steps .diffusion. must be a number between 1 and 100; got 1000"):
         client.predict(0, 1000, api_name="/families_side_by_side")

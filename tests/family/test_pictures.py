@@ -87,7 +87,7 @@ def test_item_rule_inverts_crops_and_fits():
 
 
 def test_the_vae_tab_and_the_image_to_image_tab_see_the_same_drawing_the_same_way():
-    from apps.vae_tab import item_from_picture
+    from apps.inputs import item_from_picture
     import gan_core.img2img.api as i2i
     drawing = Image.new("RGBA", (280, 280), (0, 0, 0, 0))   # a sketchpad: dark strokes, clear canvas
     from PIL import ImageDraw

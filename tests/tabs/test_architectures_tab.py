@@ -125,6 +125,22 @@ def test_upload_is_classified_by_both_networks(tiny_architectures, tmp_path):
     assert p_sgan != p_base
 
 
+def test_a_drawing_is_classified_like_the_same_item_uploaded(tiny_architectures, tmp_path):
+    import numpy as np
+    canvas = np.zeros((280, 280, 4), np.uint8)
+    canvas[..., 3] = 255
+    canvas[60:220, 100:180, :3] = 255                 # a white block drawn on the black 28x28 frame, enlarged 10x
+    drawn = tiny_architectures["classify_drawing"]({"background": canvas, "layers": [], "composite": canvas})
+    assert np.asarray(drawn[0].convert("L"))[6 * 6 + 3, 10 * 6 + 3] == 255    # frame cell (6, 10): in the block
+    Image.fromarray(canvas[..., :3]).save(tmp_path / "same.png")
+    uploaded = tiny_architectures["classify_upload"](str(tmp_path / "same.png"))
+    assert drawn[1] == uploaded[1] and drawn[2] == uploaded[2]   # the 280 px square is the frame either way
+    with pytest.raises(gr.Error, match="empty"):
+        tiny_architectures["classify_drawing"]({"background": None, "layers": [], "composite": np.zeros((280, 280, 4), np.uint8)})
+    with pytest.raises(gr.Error, match="No item yet"):
+        tiny_architectures["classify_drawing"](None)
+
+
 def test_empty_or_broken_uploads_get_one_line(tiny_architectures, tmp_path):
     Image.new("L", (64, 64), 0).save(tmp_path / "black.png")
     (tmp_path / "broken.png").write_bytes(b"\x89PNG\r\n\x1a\n not really")
@@ -167,7 +183,7 @@ def test_the_tab_builds_with_every_listener_named(tiny_architectures):
                        conditional={"cgan-fmnist": "Conditional GAN", "acgan-fmnist": "AC-GAN"},
                        infogan="infogan-fmnist", sgan=("sgan-fmnist", "supervised-fmnist"), figures={})
     names = {fn.api_name for fn in demo.fns.values()}
-    assert {"arch_class_dial", "arch_class_matrix", "arch_traverse", "arch_sgan_classify",
+    assert {"arch_class_dial", "arch_class_matrix", "arch_traverse", "arch_sgan_classify", "arch_sgan_classify_drawing",
             "arch_traverse_c1", "arch_traverse_c2", "arch_traverse_cat", "arch_traverse_code"} <= names
     assert None not in names
 

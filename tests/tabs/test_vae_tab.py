@@ -11,7 +11,8 @@ import torch
 
 import gan_core
 from apps.latent_map import TILES, MapGeometry, manifold_grid
-from apps.vae_tab import canvas_value, item_from_picture, make_handlers, map_bases
+from apps.inputs import canvas_value, item_from_picture
+from apps.vae_tab import make_handlers, map_bases
 from conftest import VAES, blobs
 from gan_core.vae.vae import kl_divergence, kl_lecture_slide
 
