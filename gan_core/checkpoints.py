@@ -138,7 +138,10 @@ def _fmt(v) -> str:
     if isinstance(v, float):
         return f"{v:.4g}"
     if isinstance(v, (list, tuple)):
-        return ", ".join(_fmt(x) for x in v)
+        return ("; " if any(isinstance(x, dict) for x in v) else ", ").join(_fmt(x) for x in v)
+    if isinstance(v, dict):  # e.g. one row of a curve: "truncation: 0.9, class_consistency: 0.9368, ..."
+        return ", ".join(f"{k}: ({_fmt(x)})" if isinstance(x, (dict, list, tuple)) else f"{k}: {_fmt(x)}"
+                         for k, x in v.items())
     return str(v)
 
 

@@ -132,6 +132,17 @@ def test_checkpoint_round_trip_is_exact(checkpoint_dir):
     assert torch.equal(checkpoints.load("dcgan-fmnist", CPU32).decode(z), model.eval().decode(z))
 
 
+def test_the_card_writes_curves_and_tables_as_words(checkpoint_dir):
+    checkpoints.save(DCGAN(nz=8, ngf=4, ndf=4), "dcgan-fmnist", training={})
+    checkpoints.update_metrics("dcgan-fmnist", {
+        "curve": [{"truncation": 1.0, "fid": 2.5739}, {"truncation": 0.5, "fid": 9.1}],
+        "by_budget": {"100": {"sgan": [0.7648, 0.0183, 3]}}, "rho": {"brightness": -0.856}})
+    card = (checkpoint_dir / "dcgan-fmnist" / "README.md").read_text()
+    assert "| curve | truncation: 1, fid: 2.574; truncation: 0.5, fid: 9.1 |" in card
+    assert "| by_budget | 100: (sgan: (0.7648, 0.0183, 3)) |" in card
+    assert "| rho | brightness: -0.856 |" in card
+
+
 def test_no_pickle_anywhere_in_a_checkpoint(checkpoint_dir):
     path = checkpoints.save(DCGAN(nz=8, ngf=4, ndf=4), "dcgan-fmnist", training={})
     for f in path.iterdir():
