@@ -91,6 +91,16 @@ def _truncation_table(figures: dict, conditional: dict) -> str:
         for label, r in rows)
 
 
+def starting_drawing() -> torch.Tensor:
+    """The canvas's first picture, a trouser's outline in the 28x28 frame (uint8): two legs under a
+    waistband, for a student to classify as it is or to draw over."""
+    item = torch.zeros(28, 28, dtype=torch.uint8)
+    item[3:8, 8:21] = 200     # waistband
+    item[8:26, 8:13] = 200    # left leg
+    item[8:26, 16:21] = 200   # right leg
+    return item
+
+
 def _curve_text(curve: dict) -> str:
     """sgan-fmnist's label curve in words: each budget's two figures, and where the unlabelled items
     stop helping (the crossover), if they do. ``curve``: budget (str, "0" = all) -> kind -> [mean, std, n]."""
@@ -283,12 +293,13 @@ def create_demo(class_grid: Callable, code_traversal: Callable, own_classifier: 
                 upload = inputs.picture_input(label="Upload or paste an item", elem_id="arch-upload")
                 ask = gr.Button("Classify the upload")
             with gr.Column():
-                drawing = inputs.item_editor(label="…or draw an item", elem_id="arch-drawing")
+                drawing = inputs.item_editor(inputs.canvas_value(starting_drawing()), label="…or draw an item",
+                                             elem_id="arch-drawing")
                 ask_drawn = gr.Button("Classify the drawing")
             seen = gr.Image(label="What the classifiers see (28x28)", format="png", interactive=False)
         with gr.Row():
-            p_sgan = gr.Label(num_top_classes=3, label="SGAN (100 labels + unlabelled items)")
-            p_base = gr.Label(num_top_classes=3, label="Supervised only (the same 100 labels)")
+            p_sgan = gr.Label(num_top_classes=3, label="SGAN (100 labels + unlabelled items)", elem_id="arch-p-sgan")
+            p_base = gr.Label(num_top_classes=3, label="Supervised only (the same 100 labels)", elem_id="arch-p-base")
         ask.click(h["classify_upload"], upload, [seen, p_sgan, p_base], api_name="arch_sgan_classify")
         ask_drawn.click(h["classify_drawing"], drawing, [seen, p_sgan, p_base], api_name="arch_sgan_classify_drawing")
     return demo

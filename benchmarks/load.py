@@ -4,7 +4,7 @@
     python -m benchmarks.load --users 8 --calls 3
     python -m benchmarks.load --url http://host:7860/ # an app that is already running (no server CPU/RSS)
     python -m benchmarks.load --users 1 --calls 20    # single-user latency per endpoint
-    python -m benchmarks.load --users 4 --calls 11 --minutes 60   # soak: rounds for an hour, RSS after each
+    python -m benchmarks.load --users 4 --calls 12 --minutes 60   # soak: rounds for an hour, RSS after each
     python -m benchmarks.load --starts 5 --compare ../old-checkout    # cold starts only, two apps in turn
     python -m benchmarks.load --mix five --app-dir ../old-checkout    # the first five-call mix, an older app
     python -m benchmarks.load --visitors 20 --compare ../old-checkout  # what a new user costs the server
@@ -119,6 +119,8 @@ def mix(files: dict, which: str = "all") -> list[tuple[str, tuple]]:
         ("/families_side_by_side", (3, 4)),
         ("/nextframe_test", (7, 3)),
         ("/gallery_dirac", (0.1, 300)),
+        ("/arch_sgan_classify_drawing", ({"background": handle_file(files["item"]), "layers": [],
+                                          "composite": handle_file(files["item"])},)),
     ]
 
 
@@ -295,7 +297,7 @@ def main(argv=None) -> int:
     parser.add_argument("--app-dir", type=Path, default=REPO,
                         help="start the app.py of this checkout (e.g. an older commit, to compare)")
     parser.add_argument("--mix", choices=["all", "five"], default="all",
-                        help="all: every tab's endpoints (11 entries, users start at different ones); five: "
+                        help="all: every tab's endpoints (12 entries, users start at different ones); five: "
                              "the first load test's five calls (grid twice, VAE decode, translate, SR)")
     parser.add_argument("--lean-client", action="store_true",
                         help="share one TLS context among the generator's HTTP clients (see lean_client)")

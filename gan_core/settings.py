@@ -53,6 +53,14 @@ def shared_data_dir() -> Path:
     return _path("GAN_SUITE_SHARED_DATA", REPO_ROOT.parent / "shared" / "data")
 
 
+# the photo models' training sets, by name: folder under shared_data_dir() and the name the cards give it.
+# Never Set5, Set14 or bsds500/test: those are test sets.
+TRAINING_PHOTOS = {
+    "sunhays80": ("sr/SunHays80", "SunHays80"),
+    "bsds500": ("bsds500/train/images", "BSDS500 train"),
+}
+
+
 def hub_repo() -> str:
     """Hub model repo that mirrors checkpoints/ ("" when the start-up download is off)."""
     return os.environ.get("GAN_SUITE_HUB_REPO", "gan-demo-suite/checkpoints").strip()

@@ -210,9 +210,9 @@ def colorize_crops(photos: list[Image.Image], *, size: int = 64, per_photo: int 
     return gray_u8(b), b
 
 
-# colourisation's training photo sets: folder under the shared data folder, and the shrink that gives objects
+# colourisation's training photo sets (settings.TRAINING_PHOTOS): folder, and the shrink that gives objects
 # about the size they have in the test photos (SunHays80 is ~1024 px wide; BSDS500 and Set14 ~500 px)
-COLORIZE_PHOTOS = {"sunhays80": ("sr/SunHays80", 2), "bsds500": ("bsds500/train/images", 1)}
+COLORIZE_PHOTOS = {key: (settings.TRAINING_PHOTOS[key][0], shrink) for key, shrink in (("sunhays80", 2), ("bsds500", 1))}
 
 
 def colorize_train(size: int = 64, per_photo: int = 64, photos=("sunhays80",)):

@@ -12,11 +12,7 @@ from .data import PatchSource, load_photos
 from .srgan import SRGAN, Discriminator, SRGANTraining
 from .srresnet import SRResNet, SRResNetTraining
 
-# training photo sets, by name (folders under the shared data folder); never Set5, Set14 or bsds500/test
-PHOTO_SETS = {
-    "sunhays80": ("sr/SunHays80", "SunHays80"),
-    "bsds500": ("bsds500/train/images", "BSDS500 train"),
-}
+PHOTO_SETS = settings.TRAINING_PHOTOS  # --photos: the training photo sets, by name
 
 
 def _sr_photos(args):

@@ -26,3 +26,14 @@ def test_moving_a_code_slider_redraws_the_traversal(app_url, screenshots_dir):
                                " return i && i.getAttribute('src') !== b; }", arg=before)
         page.screenshot(path=str(screenshots_dir / "architectures-tab.png"), full_page=True)
     assert (screenshots_dir / "architectures-tab.png").stat().st_size > 10_000
+
+
+def test_the_drawing_is_classified_in_browser(app_url):
+    with open_page(app_url) as page:
+        open_tab(page, "GAN architectures")
+        button = page.get_by_role("button", name="Classify the drawing", exact=True)
+        button.scroll_into_view_if_needed()
+        button.click()
+        page.wait_for_function("() => { const l = document.querySelector('#arch-p-sgan');"
+                               " return l && /\\d+%/.test(l.innerText); }")
+        assert "%" in page.locator("#arch-p-base").inner_text()

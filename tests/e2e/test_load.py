@@ -1,5 +1,5 @@
 """A small load run through the real entry point: `python -m benchmarks.load` starts `python app.py`
-and 8 gradio_client users make 4 calls each over the mix of endpoints. Not a timed test: it
+and 8 gradio_client users make 5 calls each over the mix of endpoints. Not a timed test: it
 asserts that no call fails and that calls with the same inputs receive byte-identical files
 (a truncated download would differ), and it reads the figures the script reports."""
 from __future__ import annotations
@@ -15,20 +15,21 @@ REPO = Path(__file__).resolve().parent.parent.parent
 
 
 @requires_checkpoint("dcgan-fmnist", "vae2d-fmnist", "pix2pix-edges2clothing", "srresnet-x4", "srgan-x4",
-                     "cgan-fmnist")
+                     "cgan-fmnist", "sgan-fmnist", "supervised-fmnist")
 def test_eight_users_get_every_output_intact(tmp_path):
     out = tmp_path / "load.json"
-    run = subprocess.run([sys.executable, "-m", "benchmarks.load", "--users", "8", "--calls", "4", "--json", str(out)],
+    run = subprocess.run([sys.executable, "-m", "benchmarks.load", "--users", "8", "--calls", "5", "--json", str(out)],
                          cwd=REPO, capture_output=True, text=True, timeout=900)
     assert out.exists(), run.stderr[-3000:]
     figures = json.loads(out.read_text())
-    assert figures["overall"]["calls"] == 32  # 8 users x 4 calls: every entry of the 11-call mix is reached
+    assert figures["overall"]["calls"] == 40  # 8 users x 5 calls: every entry of the 12-call mix is reached
     assert figures["overall"]["errors"] == 0, figures["error_messages"]
     assert figures["lost_outputs"] == 0
     assert figures["warmup_errors"] == []
     assert set(figures["endpoints"]) == {"/sample_grid", "/vae_decode", "/translate", "/super_resolve",
                                          "/super_resolve+/sr_extras", "/arch_class_dial", "/lab_step_iteration",
-                                         "/families_side_by_side", "/nextframe_test", "/gallery_dirac"}
+                                         "/families_side_by_side", "/nextframe_test", "/gallery_dirac",
+                                         "/arch_sgan_classify_drawing"}
     assert figures["server_cpu_ms_per_call"] > 0 and figures["server_rss_mb"] > 100
     assert run.returncode == 0
 
@@ -40,7 +41,7 @@ def test_the_five_call_mix_is_the_first_load_tests_calls(tmp_path):
     files = example_files(tmp_path)
     five, full = mix(files, "five"), mix(files)
     assert [e for e, _ in five] == ["/sample_grid", "/vae_decode", "/translate", "/super_resolve", "/sample_grid"]
-    assert [e for e, _ in full[:5]] == [e for e, _ in five] and len(full) == 11
+    assert [e for e, _ in full[:5]] == [e for e, _ in five] and len(full) == 12
     assert repr(full[:5]) == repr(five)  # the same arguments, so the two mixes' figures compare
 
 
