@@ -16,6 +16,8 @@ from typing import Callable
 
 import gradio as gr
 
+from gan_core.fmnist import FMNIST_CLASSES
+
 from . import inputs, tab
 from .common import grid
 
@@ -23,7 +25,14 @@ KEYS = ("gan", "vae", "diffusion")  # {key: (checkpoint, label)} arrives as ``fa
 ROWS = {"dcgan": "DCGAN", "acgan": "AC-GAN (told the class)", "vae16": "VAE, 16-D", "ddpm1000": "DDPM, 1000 steps",
         "ddim100": "DDIM, 100 steps", "ddim50": "DDIM, 50 steps", "ddim25": "DDIM, 25 steps", "ddim10": "DDIM, 10 steps",
         "small_ddim50": "small U-Net, DDIM, 50 steps", "small_ddim25": "small U-Net, DDIM, 25 steps",
-        "small_ddim10": "small U-Net, DDIM, 10 steps"}
+        "small_ddim10": "small U-Net, DDIM, 10 steps",
+        "cond_ddpm1000": "class-conditional DDPM, 1000 steps (told the class)",
+        "cond_ddim50": "class-conditional, DDIM, 50 steps (told the class)",
+        "cond_ddim25": "class-conditional, DDIM, 25 steps (told the class)",
+        "cond_ddim10": "class-conditional, DDIM, 10 steps (told the class)"}
+CONDITIONAL = ("cond",)  # keys of ``diffusion_models`` whose U-Net takes a class (and classifier-free guidance)
+IN_TURN = "each class in turn"
+MAX_GUIDANCE = 4.0
 N_ITEMS = 8          # items per family in the side-by-side row
 MAX_SEED = 2**31 - 1
 MAX_STEPS = 100      # DDIM steps on the slider (1000-step DDPM is minutes per item on a CPU)
@@ -65,38 +74,65 @@ def unets(families: dict, diffusion_models: dict | None) -> dict:
     return {label: name for name, label in models.values()}
 
 
-def make_handlers(generate: Callable, denoising: Callable, families: dict, diffusion_models: dict | None = None) -> dict:
+def make_handlers(generate: Callable, denoising: Callable, families: dict, diffusion_models: dict | None = None,
+                  class_names=FMNIST_CLASSES) -> dict:
     """The tab's event handlers, testable without a browser.
 
     ``generate(checkpoint, n, seed, **options)`` -> items ``(n, 1, 28, 28)`` in [0, 1];
     ``denoising(checkpoint, n, seed, steps=, every=)`` yields ``(step, t, x_t)``;
-    ``diffusion_models``: {key: (checkpoint, label)} of the U-Nets to choose from (the first is the default).
+    ``diffusion_models``: {key: (checkpoint, label)} of the U-Nets to choose from (the first is the default);
+    those under a key of ``CONDITIONAL`` also get the class (``label``, when one is chosen) and ``guidance`` (when > 0).
     """
     names = {key: families[key][0] for key in KEYS}
     choices = unets(families, diffusion_models)
     default = next(iter(choices))
+    conditional = {name for key, (name, _) in (diffusion_models or {}).items() if key in CONDITIONAL}
+    classes = [IN_TURN, *class_names]
 
-    def side_by_side(seed, steps, unet=default):
+    def told(name, item_class, guidance) -> dict:
+        """The class and guidance options of the chosen U-Net (none for an unconditional one)."""
+        item_class = inputs.choice(item_class, "class", classes)
+        guidance = inputs.number(guidance, "guidance", 0, MAX_GUIDANCE)
+        if name not in conditional:
+            if item_class != IN_TURN or guidance:
+                raise gr.Error("Only the class-conditional U-Net takes a class and guidance: choose it above, "
+                               f"or set the class to '{IN_TURN}' and guidance to 0.")
+            return {}
+        options = {"guidance": guidance} if guidance else {}
+        if item_class != IN_TURN:
+            options["label"] = classes.index(item_class) - 1
+        return options
+
+    def side_by_side(seed, steps, unet=default, item_class=IN_TURN, guidance=0.0):
         seed = inputs.integer(seed, "seed", 0, MAX_SEED)
         steps = inputs.integer(steps, "DDIM steps", 1, MAX_STEPS)
         chosen = {**names, "diffusion": inputs.choice(unet, "diffusion U-Net", choices)}
+        cond = told(chosen["diffusion"], item_class, guidance)
         pictures, times = [], []
         for key in KEYS:
-            options = {"steps": steps} if key == "diffusion" else {}
+            options = {"steps": steps, **cond} if key == "diffusion" else {}
             t0 = time.perf_counter()
             items = generate(chosen[key], N_ITEMS, seed, **options)
             times.append(time.perf_counter() - t0)
             pictures.append(grid(items, nrow=N_ITEMS, scale=3))
         labels = {**{k: families[k][1] for k in KEYS}, "diffusion": f"{families['diffusion'][1]}, {unet}"}
         caption = " · ".join(f"{labels[k]}: {t * 1000:.0f} ms for {N_ITEMS} items" for k, t in zip(KEYS, times))
-        return (*pictures, f"Seed {seed}, DDIM with {steps} steps. {caption} (this server, now).")
+        return (*pictures, f"Seed {seed}, DDIM with {steps} steps{told_as(chosen['diffusion'], cond)}. {caption} "
+                           "(this server, now).")
 
-    def watch_denoising(seed, steps, every, unet=default):
+    def told_as(name, cond) -> str:
+        if name not in conditional:
+            return ""
+        shown = class_names[cond["label"]] if "label" in cond else "classes 0-7 in turn"
+        return f", the diffusion model told: {shown}, guidance w = {cond.get('guidance', 0):g}"
+
+    def watch_denoising(seed, steps, every, unet=default, item_class=IN_TURN, guidance=0.0):
         seed = inputs.integer(seed, "seed", 0, MAX_SEED)
         steps = inputs.integer(steps, "DDIM steps", 1, MAX_STEPS)
         every = inputs.integer(every, "show every", 1, MAX_STEPS)
         name = inputs.choice(unet, "diffusion U-Net", choices)
-        for step, t, x in denoising(name, N_ITEMS, seed, steps=steps, every=every):
+        cond = told(name, item_class, guidance)
+        for step, t, x in denoising(name, N_ITEMS, seed, steps=steps, every=every, **cond):
             yield grid(x, nrow=N_ITEMS, scale=3), f"step {step} of {steps}, denoised from t = {t}" + (
                 ": the sample" if step == steps else "")
 
@@ -117,17 +153,23 @@ def create_demo(generate: Callable, denoising: Callable, families: dict, metrics
             steps = gr.Slider(1, MAX_STEPS, value=25, step=1, label="DDIM steps (diffusion)")
             every = gr.Slider(1, 25, value=2, step=1, label="show x_t every … steps")
         unet = gr.Radio(choices, value=choices[0], label="diffusion U-Net", visible=len(choices) > 1,
-                        info="the small U-Net was distilled from the large one; the table gives each one's cost and quality")
+                        info="the small U-Net was distilled from the large one; the class-conditional one is told "
+                             "what to draw; the table gives each one's cost and quality")
+        has_conditional = any(key in CONDITIONAL for key in (diffusion_models or {}))
+        with gr.Row(visible=has_conditional):
+            item_class = gr.Dropdown([IN_TURN, *FMNIST_CLASSES], value=IN_TURN, label="class (class-conditional U-Net)")
+            guidance = gr.Slider(0, MAX_GUIDANCE, value=0, step=0.5, label="classifier-free guidance w",
+                                 info="0: the plain conditional model; more: items more typical of the class, less varied")
         with gr.Row():
             go = gr.Button("Sample all three", variant="primary")
             watch = gr.Button("Watch the denoising")
         outs = [gr.Image(label=families[k][1], type="pil", format="png", elem_id=f"families-{k}") for k in KEYS]
         caption = gr.Markdown()
-        go.click(h["side_by_side"], [seed, steps, unet], [*outs, caption], api_name="families_side_by_side",
+        go.click(h["side_by_side"], [seed, steps, unet, item_class, guidance], [*outs, caption], api_name="families_side_by_side",
                  concurrency_id="heavy")  # one U-Net pass per DDIM step: seconds on a CPU
         frame = gr.Image(label="diffusion: x_t as the sampler runs", type="pil", format="png")
         frame_caption = gr.Markdown()
-        watch.click(h["watch_denoising"], [seed, steps, every, unet], [frame, frame_caption],
+        watch.click(h["watch_denoising"], [seed, steps, every, unet, item_class, guidance], [frame, frame_caption],
                     api_name="families_denoising", concurrency_id="heavy")
         gr.Markdown("### Quality (the judge) and speed (a 2-core CPU)\n" + quality_speed_table(metrics))
         gr.Markdown(trade_offs(metrics))

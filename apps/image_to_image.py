@@ -22,6 +22,7 @@ from . import inputs, tab
 
 UPLOAD_IS = ("the target (a real item or colour photo): derive the input", "the input itself (an edge map)")
 PAPER = "pix2pix-paper"  # the kind of the tasks of the paper's data sets
+SKETCH = "pix2pix-sketch"  # the kind of drawing -> photo (BSDS500 boundary maps -> photos)
 PAPER_UPLOAD_IS = ("the input itself (a label map, an aerial photo, a day scene)",
                    "an A|B file of the data set: translate its input half, compare with the other")
 ZOOM = 8                # 32x32 Fashion-MNIST images are shown 256x256, pixels kept sharp
@@ -53,6 +54,16 @@ are the paper's own tasks, at 256×256 with its settings (batch 1, Adam 2·10⁻
 day → night 17 epochs at batch 4). Their data cannot be shipped here: each appears in this tab once
 someone who has the data trained it (`python -m gan_core.train pix2pix-facades --data DIR`, README).
 As in the paper, the generator normalises each picture with its own statistics at inference.
+"""
+
+SKETCH_EXPLANATION = """
+Both models learned from **200 photos** (BSDS500's training split: landscapes, animals, people,
+buildings) and the outlines that people drew on them, 400 squares at 256×256, for about 25 passes over
+the data on a CPU (the paper trains its tasks for 200). That teaches the *layout* of a scene: sky above
+the horizon line, ground below, a textured region inside a closed outline, shading along an edge. It
+cannot teach *what* a region is: an outline of a horse and of a rock look alike, so both get the same
+brownish texture. Expect plausible materials and lighting, not recognisable objects. The L1 model
+paints the average colour of everything that fits; pix2pix commits to one, sharper.
 """
 
 OOD_EXPLANATION = """
@@ -103,7 +114,7 @@ def make_handlers(translate: Callable, task_input: Callable, prepare_input: Call
 
     ``tasks``: ``{task: (kind, label)}`` of the tasks this tab serves."""
     pix2pix_tasks, cycle_tasks = labels_of(tasks, "pix2pix"), labels_of(tasks, "cyclegan")
-    paper_tasks = labels_of(tasks, PAPER)
+    paper_tasks, scene_tasks = labels_of(tasks, PAPER), labels_of(tasks, SKETCH)
 
     def _call(fn, *args):
         try:
@@ -237,8 +248,27 @@ def make_handlers(translate: Callable, task_input: Callable, prepare_input: Call
                              "colours, a street's cars): a plausible output can score low on these.")
         return model_input, out, target, _with(loaded, "\n\n".join(notes))
 
+    def run_scene(image, task_label=None):
+        task = _task(task_label, scene_tasks, "Task") if task_label is not None else next(iter(scene_tasks.values()), None)
+        if task is None:
+            raise gr.Error("No drawing → photo model is on this server.")
+        if isinstance(image, dict):  # the sketchpad's value: its composite
+            image = image.get("composite")
+        image, loaded = _require_image(image, "a drawing", max_pixels=MAX_PIXELS["photo"], min_side=MIN_SIDE["photo"])
+        model_input = _call(prepare_input, task, image)
+        l1_out = _call(translate, task, model_input, "l1")
+        p2p_out = _call(translate, task, model_input, "pix2pix")
+        arr = np.asarray(model_input.convert("L"), dtype=np.float32) / 255
+        notes = [f"The model saw the drawing as white lines on black, {model_input.width}×{model_input.height} "
+                 f"(a picture that is not square gives its central square). {float((arr > 0.2).mean()):.0%} of its "
+                 "pixels are lines."]
+        if (arr > 0.2).mean() > 0.3:
+            notes.append("**This drawing is unlike the training maps**: people drew thin outlines that cover a few "
+                         "percent of a photo, not filled areas. Thinner lines will do better.")
+        return model_input, l1_out, p2p_out, _with(loaded, "\n\n".join(notes))
+
     return {"run_pix2pix": run_pix2pix, "run_sketch": run_sketch, "run_cyclegan": run_cyclegan,
-            "run_paper": run_paper}
+            "run_paper": run_paper, "run_scene": run_scene}
 
 
 def create_demo(translate: Callable, task_input: Callable, prepare_input: Callable, prepare_target: Callable, *,
@@ -250,7 +280,7 @@ def create_demo(translate: Callable, task_input: Callable, prepare_input: Callab
     h = make_handlers(translate, task_input, prepare_input, prepare_target, tasks, judge, edge_density, color_scores)
     examples = examples or {}
     pix2pix_tasks, cycle_tasks = labels_of(tasks, "pix2pix"), labels_of(tasks, "cyclegan")
-    paper_tasks = labels_of(tasks, PAPER)
+    paper_tasks, scene_tasks = labels_of(tasks, PAPER), labels_of(tasks, SKETCH)
     p2p_labels, cyc_labels, paper_labels = list(pix2pix_tasks), list(cycle_tasks), list(paper_tasks)
     latex = [{"left": "$$", "right": "$$", "display": True}, {"left": "$", "right": "$", "display": False}]
     with tab.blocks() as demo:
@@ -329,9 +359,49 @@ def create_demo(translate: Callable, task_input: Callable, prepare_input: Callab
                            [paper_in, paper_out, paper_target, paper_notes], api_name="translate_paper",
                            concurrency_id="heavy")  # a 256x256 U-Net with 64 channels: about a second on a CPU
 
+        if scene_tasks:
+            gr.Markdown("### 4. Drawing → photo: natural scenes from people's outlines (BSDS500, 256×256)")
+            gr.Markdown(SKETCH_EXPLANATION + _scene_figures(metrics or {}))
+            with gr.Row():
+                with gr.Column():
+                    scene_upload = inputs.picture_input(label="Upload a boundary map or a line drawing", height=260,
+                                                        elem_id="i2i-scene-upload")
+                    go_scene = gr.Button("Translate the upload", variant="primary")
+                    rows = [[path] for key in scene_tasks.values() for path in examples.get(key, [])]
+                    if rows:
+                        gr.Examples(rows, [scene_upload], label="Examples (BSDS500 test maps, never trained on)")
+                with gr.Column():
+                    scene_draw = gr.Sketchpad(type="pil", canvas_size=(320, 320), label="…or draw a scene's outlines",
+                                              brush=gr.Brush(default_size=3, colors=["#000000"], color_mode="fixed"))
+                    go_scene_draw = gr.Button("Translate the drawing", variant="primary")
+            with gr.Row():
+                scene_in = gr.Image(label="Input (what the model sees)", type="pil", format="png")
+                scene_l1 = gr.Image(label="L1 only", type="pil", format="png", elem_id="i2i-scene-l1")
+                scene_p2p = gr.Image(label="pix2pix (L1 + cGAN)", type="pil", format="png", elem_id="i2i-scene-pix2pix")
+            scene_notes = gr.Markdown(elem_id="i2i-scene-notes")
+            scene_outputs = [scene_in, scene_l1, scene_p2p, scene_notes]
+            go_scene.click(h["run_scene"], scene_upload, scene_outputs, api_name="translate_scene",
+                           concurrency_id="heavy")  # two 256x256 U-Nets: about a second on a CPU
+            go_scene_draw.click(h["run_scene"], scene_draw, scene_outputs, api_name="translate_scene_drawing",
+                                concurrency_id="heavy")
+
         with gr.Accordion("Why do some inputs fail?", open=False):
             gr.Markdown(OOD_EXPLANATION)
     return demo
+
+
+def _scene_figures(metrics: dict) -> str:
+    """The measured L1-vs-pix2pix figures of drawing -> photo on BSDS500's test split, when present."""
+    from_card = {variant: metrics.get(name, {}) for variant, name in (("l1", "l1-sketch"), ("pix2pix", "pix2pix-sketch"))}
+    keys = ("sharpness_vs_target", "hist_a", "hist_b", "l1_to_target")
+    if not all(all(k in m for k in keys) for m in from_card.values()):
+        return ""
+    l1, p2p = from_card["l1"], from_card["pix2pix"]
+    return (f"\n\nMeasured on the {p2p.get('n_test', 400)} test squares (`python -m benchmarks.eval_paired sketch`): "
+            f"sharpness against the photos {l1['sharpness_vs_target']:.2f} (L1) vs {p2p['sharpness_vs_target']:.2f} "
+            f"(pix2pix), colour histogram match a / b {l1['hist_a']:.2f} / {l1['hist_b']:.2f} vs "
+            f"{p2p['hist_a']:.2f} / {p2p['hist_b']:.2f}, mean |output − photo| {l1['l1_to_target']:.3f} vs "
+            f"{p2p['l1_to_target']:.3f}.")
 
 
 def _metrics_table(metrics: dict) -> str:

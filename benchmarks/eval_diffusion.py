@@ -13,7 +13,9 @@ One row per process, so rows run side by side (one thread each) and a slow one c
 Rows: dcgan, vae16 (their checkpoints from ``gan_core.FAMILIES``), acgan (the class-conditional
 AC-GAN of ``gan_core.ARCHITECTURES``, told the classes 0-9 in turn, so its sample is class-balanced),
 ddpm1000 (DDPM, 1000 ancestral steps), ddim10/25/50/100 (DDIM, eta = 0), small_ddim10/25/50 (DDIM on the
-small U-Net distilled from the large, ``gan_core.DIFFUSION_MODELS["small"]``). Samples are drawn ``--batch`` at a time (seed = 1000 +
+small U-Net distilled from the large, ``gan_core.DIFFUSION_MODELS["small"]``), cond_ddpm1000 and
+cond_ddim10/25/50/100 (the class-conditional U-Net, ``gan_core.DIFFUSION_MODELS["cond"]``, told the classes
+0-9 in turn like the AC-GAN row). Samples are drawn ``--batch`` at a time (seed = 1000 +
 batch index), each batch timed. Figures use ``gan_core.evaluate`` on the same number of samples for
 every row, since judge FID depends on n. The quality figures do not depend on where the samples
 were drawn; the cost the tab shows (``<row>_s_per_64``) is measured by ``cost`` on the CPU, apart
@@ -47,7 +49,14 @@ ROWS = {  # row -> (key in gan_core.FAMILIES or gan_core.ARCHITECTURES, sampling
     "small_ddim50": ("small", {"steps": 50}, "small U-Net, DDIM, 50 steps"),
     "small_ddim25": ("small", {"steps": 25}, "small U-Net, DDIM, 25 steps"),
     "small_ddim10": ("small", {"steps": 10}, "small U-Net, DDIM, 10 steps"),
+    # the class-conditional U-Net (gan_core.DIFFUSION_MODELS["cond"]), told the classes 0-9 in turn, as the AC-GAN
+    "cond_ddpm1000": ("cond", {"steps": 1000, "sampler": "ddpm"}, "class-conditional DDPM, 1000 steps, told the class"),
+    "cond_ddim100": ("cond", {"steps": 100}, "class-conditional, DDIM, 100 steps, told the class"),
+    "cond_ddim50": ("cond", {"steps": 50}, "class-conditional, DDIM, 50 steps, told the class"),
+    "cond_ddim25": ("cond", {"steps": 25}, "class-conditional, DDIM, 25 steps, told the class"),
+    "cond_ddim10": ("cond", {"steps": 10}, "class-conditional, DDIM, 10 steps, told the class"),
 }
+TOLD_THE_CLASS = ("acgan", "cond")  # rows of these are told the classes 0-9 in turn: batches of a multiple of 10
 
 
 def checkpoint_of(row: str) -> str:
@@ -61,6 +70,9 @@ def sample(row: str, n: int, batch: int = 64) -> Path:
     import gan_core
     _, options, _ = ROWS[row]
     name = checkpoint_of(row)
+    if ROWS[row][0] in TOLD_THE_CLASS and batch % 10:
+        raise SystemExit(f"{row} is told the classes 0-9 in turn: --batch must be a multiple of 10 for a "
+                         "class-balanced sample")
     batches, times = [], []
     OUT.mkdir(parents=True, exist_ok=True)
     path = OUT / f"{row}.safetensors"
@@ -169,7 +181,8 @@ def cost(repeats: int, rows: list[str], write: bool) -> dict:
     for row in rows:
         family, options, label = ROWS[row]
         name = checkpoint_of(row)
-        gan_core.generate(name, 64, seed=0, **({"steps": 2} if family == "diffusion" else {}))  # load, warm up
+        diffusion = family == "diffusion" or family in gan_core.DIFFUSION_MODELS
+        gan_core.generate(name, 64, seed=0, **({"steps": 2} if diffusion else {}))  # load, warm up
         times = []
         for i in range(1 if options.get("steps", 0) >= 1000 else repeats):
             t0 = time.perf_counter()

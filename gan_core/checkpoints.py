@@ -170,4 +170,11 @@ def write_card(name: str) -> None:
             lines += [f"Reproduce with `{metrics['command']}`.", ""]
     else:
         lines += ["Not evaluated yet.", ""]
+    figures = read_json(name, "figures/figures.json")  # pictures beside the card, each with its caption
+    if figures.get("figures"):
+        lines += ["## Figures", ""]
+        for figure in figures["figures"]:
+            lines += [f"![{figure['file']}](figures/{figure['file']})", "", figure["caption"], ""]
+        if "command" in figures:
+            lines += [f"Made with `{figures['command']}`.", ""]
     (path / "README.md").write_text("\n".join(lines))

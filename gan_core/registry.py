@@ -81,6 +81,10 @@ CHECKPOINTS: dict[str, tuple[type, str]] = {
     "ddpm-fmnist-small": (DDPM, "A smaller diffusers UNet2DModel (16/32/64 channels) distilled from ddpm-fmnist: "
                                 "trained to predict the larger model's noise estimate on the same schedule, "
                                 "for DDIM sampling at about a third of the cost per step."),
+    "ddpm-fmnist-cond": (DDPM, "Class-conditional denoising diffusion on Fashion-MNIST 28x28: ddpm-fmnist's "
+                               "diffusers UNet2DModel with a class embedding, fine-tuned on the labels (10 % of "
+                               "them dropped, so classifier-free guidance can be used). Told the class, as the "
+                               "conditional GANs are."),
     "nextframe-mse": (NextFrame, "Next-frame predictor on moving Fashion-MNIST 64x64: a U-Net sees 4 frames and "
                                  "predicts the 5th, trained with L2 (MSE) alone (Mathieu et al. 2016's baseline)."),
     "nextframe-gdl": (NextFrame, "The same U-Net as nextframe-mse trained with L2 + the gradient difference loss "
@@ -183,6 +187,7 @@ FAMILIES: dict[str, tuple[str, str]] = {
 DIFFUSION_MODELS: dict[str, tuple[str, str]] = {
     "large": (FAMILIES["diffusion"][0], "large (32/64/64 channels, 1.06 M parameters)"),
     "small": ("ddpm-fmnist-small", "small (16/32/64 channels, 0.64 M), distilled from the large"),
+    "cond": ("ddpm-fmnist-cond", "class-conditional (the large one, fine-tuned on the labels)"),
 }
 
 # key -> (checkpoint, label): one next-frame U-Net, three objectives, side by side in the "Next frame" tab
@@ -232,6 +237,10 @@ TASKS: dict[str, Task] = {
     "boot2sneaker": Task("cyclegan", {"cyclegan": "cyclegan-sneaker-boot"},
                          "CycleGAN, unpaired: Ankle boot -> Sneaker", "Ankle boot → Sneaker",
                          "BtoA", ("Ankle boot", "Sneaker")),
+    # BSDS500's human-drawn boundary maps -> their photos, 256x256 (python -m gan_core.train pix2pix-sketch | l1-sketch)
+    "sketch2photo": Task("pix2pix-sketch", dict(SKETCH),
+                         "a drawing of a scene's outlines (BSDS500's human boundary maps) -> a photo, 256x256",
+                         "drawing → photo (natural scenes)"),
     # the pix2pix paper's data sets, 256x256 (gan_core.img2img.train.PAPER_TASKS: the published settings)
     "labels2facade": Task("pix2pix-paper", {"pix2pix": "pix2pix-facades"},
                           "colour-coded facade labels (CMP Facades) -> facade photo", "labels → facade", "BtoA"),

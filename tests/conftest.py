@@ -122,6 +122,9 @@ def save_tiny_img2img_checkpoints() -> None:
                                  predict_chroma=True), name, training={"data": "none (test)"})
     checkpoints.save(CycleGAN("Sneaker", "Ankle boot", ngf=2, ndf=2, n_blocks=1), "cyclegan-sneaker-boot",
                      training={"data": "none (test)"})
+    for name in ("pix2pix-sketch", "l1-sketch"):  # drawing -> photo: 1 channel in, 3 out
+        checkpoints.save(Pix2Pix(in_channels=1, out_channels=3, resolution=32, ngf=2, ndf=2), name,
+                         training={"data": "none (test)"})
 
 
 def img2img_tab_tasks(names=None) -> dict[str, tuple[str, str]]:

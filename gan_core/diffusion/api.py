@@ -18,10 +18,11 @@ from .ddpm import SAMPLERS, to_unit
 
 
 def denoising(name: str, n: int, seed: int = 0, *, steps: int = 50, sampler: str = "ddim",
-              every: int = 5) -> Iterator[tuple[int, int, torch.Tensor]]:
+              every: int = 5, **cond) -> Iterator[tuple[int, int, torch.Tensor]]:
     """Yield ``(step, t, x_t)`` every ``every`` sampler steps (and the last): x_t ``(n, 1, 28, 28)`` in [0, 1].
 
-    DDIM (eta = 0) only: its last frame is exactly ``generate(name, n, seed, steps=steps)``.
+    Its last frame is exactly ``generate(name, n, seed, steps=steps, sampler=sampler, **cond)``; ``cond``: a
+    class-conditional model's ``label`` and ``guidance`` (``DDPM.decode``).
     """
     if sampler not in SAMPLERS:
         raise ValueError(f"sampler must be one of {', '.join(SAMPLERS)}, got {sampler!r}")
@@ -34,7 +35,7 @@ def denoising(name: str, n: int, seed: int = 0, *, steps: int = 50, sampler: str
     if sampler == "ddpm":
         from .ddpm import noise_seed
         generator = torch.Generator().manual_seed(noise_seed(z))
-    frames = model.denoise(z, steps=int(steps), sampler=sampler, generator=generator, every=int(every))
+    frames = model.denoise(z, steps=int(steps), sampler=sampler, generator=generator, every=int(every), **cond)
     while True:
         with torch.no_grad(), runtime.autocast():  # one step at a time: a paused stream holds no autocast
             try:

@@ -38,6 +38,7 @@ MAX_PIXELS = 4_000_000  # colourisation input limit (about 2300x1700)
 
 
 PAPER = "pix2pix-paper"  # Task.kind of the paper's data sets: on offer only once trained here
+SKETCH = "pix2pix-sketch"  # Task.kind of drawing -> photo on BSDS500: on offer once its checkpoints are here
 
 
 def _present(task: Task) -> bool:
@@ -47,7 +48,7 @@ def _present(task: Task) -> bool:
 def list_tasks() -> list[str]:
     """The tasks on offer: the suite's own, and those of the pix2pix paper's data sets whose
     checkpoint is on this machine (``translate`` names the training command of a missing one)."""
-    return [name for name, t in TASKS.items() if t.kind != PAPER or _present(t)]
+    return [name for name, t in TASKS.items() if t.kind not in (PAPER, SKETCH) or _present(t)]
 
 
 def get_task(task: str) -> Task:
@@ -139,6 +140,26 @@ def paper_tensor(task: str, image: Image.Image) -> torch.Tensor:
     return torch.from_numpy(arr.copy()).unsqueeze(0)
 
 
+def sketch_tensor(task: str, image: Image.Image) -> torch.Tensor:
+    """A drawing or a boundary map -> ``(1, 1, S, S)`` in [0, 1], white lines on black as BSDS500's maps.
+
+    Dark strokes on a light (or transparent) canvas, the sketchpad's, are inverted. A picture that is not
+    square gives its central square (the model was trained on squares), resized (bicubic) to its size S.
+    """
+    size = getattr(load(task), "resolution", 256)
+    arr = pictures.grey(image, background=255)
+    if pictures.dark_on_light(arr):
+        arr = 1 - arr
+    if float(arr.max()) - float(arr.min()) < 0.05:
+        raise pictures.PictureError("The drawing is empty: draw the outlines of a scene (or upload a boundary map).")
+    h, w = arr.shape
+    side = min(h, w)
+    top, left = (h - side) // 2, (w - side) // 2
+    square = Image.fromarray((arr[top:top + side, left:left + side] * 255).round().astype(np.uint8))
+    out = np.asarray(square.resize((size, size), Image.BICUBIC), dtype=np.float32) / 255
+    return torch.from_numpy(out.copy()).view(1, 1, size, size)
+
+
 # --- the API -----------------------------------------------------------------------------------
 
 def task_input(task: str, target_image: Image.Image) -> Image.Image:
@@ -152,6 +173,9 @@ def task_input(task: str, target_image: Image.Image) -> Image.Image:
         return to_pil(item_tensor(target_image))
     if t.kind == PAPER:  # the target of a paper task comes with its input: an A|B file of the data set
         return to_pil(paper_tensor(task, _pair_halves(task, target_image)[0]))
+    if t.kind == SKETCH:
+        raise ValueError("a photo's outlines as a person would draw them cannot be derived from the photo: "
+                         "draw them, or upload a boundary map")
     raise ValueError(f"no input rule for task {task!r}")  # pragma: no cover - a TASKS entry without one
 
 
@@ -174,6 +198,8 @@ def prepare(task: str, image: Image.Image) -> torch.Tensor:
         return item_tensor(image)
     if t.kind == PAPER:
         return paper_tensor(task, image)
+    if t.kind == SKETCH:
+        return sketch_tensor(task, image)
     raise ValueError(f"no input rule for task {task!r}")  # pragma: no cover
 
 
@@ -198,7 +224,8 @@ def translate(task: str, image: Image.Image, variant: str = "pix2pix") -> Image.
 
     edges2clothing: an edge map or a drawing -> a 32x32 item. colorize: any photo (greyed
     first) -> a colour photo of the same size. sneaker2boot / boot2sneaker: an item -> an item.
-    The paper's data sets: the picture, resized to 256x256 -> a 256x256 photo or map.
+    The paper's data sets: the picture, resized to 256x256 -> a 256x256 photo or map. sketch2photo: a
+    drawing (dark on light or light on dark; its central square) -> a 256x256 photo.
     """
     return to_pil(translate_tensor(task, prepare(task, image), variant))
 
@@ -226,6 +253,7 @@ def example_images(folder=None) -> dict[str, list[str]]:
     folder.mkdir(parents=True, exist_ok=True)
     out: dict[str, list[str]] = {"edges2clothing": [], "colorize": [], "sneaker2boot": [], "boot2sneaker": []}
     out.update(paper_examples())
+    out.update(sketch_examples())
     try:
         images, labels = fashion_mnist_for_app(train=False)
         picks = {"edges2clothing": [(0, c) for c in (9, 2, 1, 3, 8)],  # (k-th item of, class)
@@ -263,4 +291,19 @@ def paper_examples(per_task: int = 3) -> dict[str, list[str]]:
             continue
         if split:
             out[name] = [str(p) for p in pictures.photo_files(Path(root) / split)[:per_task]]
+    return out
+
+
+def sketch_examples(per_task: int = 3) -> dict[str, list[str]]:
+    """Human boundary maps of BSDS500's test split (never trained on) for drawing -> photo, when the
+    model and the shared data are on this machine."""
+    out = {}
+    for name, t in TASKS.items():
+        if t.kind != SKETCH or not _present(t):
+            continue
+        try:
+            pairs = data.bsds500_pairs("test")
+        except (OSError, MissingDataError):
+            continue
+        out[name] = [str(boundary) for _, boundary in pairs[:per_task]]
     return out

@@ -9,7 +9,7 @@ import torch
 
 from gan_core.diffusion.ddpm import DDPM, DDPMTraining, make_scheduler, make_unet
 from gan_core.runtime import get_runtime
-from gan_core.trainer import step_generator
+from gan_core.trainer import read_run_state, step_generator
 
 FP32 = get_runtime(fp32=True, device="cpu")
 
@@ -151,5 +151,100 @@ def test_the_training_command_dry_run(tmp_path, checkpoint_dir):
     from gan_core.train import main
     rc = main(["ddpm", "--dry-run", "--channels", "4", "8", "--norm-groups", "2", "--run-dir", str(tmp_path / "run")])
     assert rc == 0
-    history = [json.loads(line) for line in (tmp_path / "run" / "history.jsonl").read_text().splitlines()]
-    assert (tmp_path / "run" / "train_state.safetensors").exists() and all(h["loss"] > 0 for h in history)
+    tensors, meta = read_run_state(tmp_path / "run")  # the dry run's 4 steps, saved every 2
+    assert meta["step"] == 4 and any(k.startswith("model.ema.") for k in tensors)
+
+
+def tiny_conditional(size: int = 8, seed: int = 0) -> DDPM:
+    torch.manual_seed(seed)
+    unet = make_unet(sample_size=size, block_out_channels=(4, 8), attention=(False, False), norm_num_groups=2,
+                     num_classes=10)
+    return DDPM(unet, make_scheduler())
+
+
+def test_a_conditional_unet_trains_on_the_labels_and_drops_some_for_guidance():
+    model = tiny_conditional()
+    assert model.num_classes == 10 and model.unet.class_embedding.num_embeddings == 11  # 10 classes + "no class"
+    algo = DDPMTraining(model, FP32, lr=1e-3, uncond_prob=0.5)
+    seen = []
+    real_forward = algo.net.forward
+    algo.net.forward = lambda x, t, class_labels=None: seen.append(class_labels.clone()) or real_forward(
+        x, t, class_labels=class_labels)
+    labels = torch.arange(64) % 10
+    logs = algo.train_step([torch.randint(0, 256, (64, 8, 8), dtype=torch.uint8), labels], step_generator(0, 0))
+    assert 0.0 < logs["loss"] < 10.0 and logs["grad_norm"] > 0
+    got = seen[0]
+    dropped = got == 10
+    assert 16 <= int(dropped.sum()) <= 48                      # about half of 64 told "no class"
+    assert torch.equal(got[~dropped], labels[~dropped])        # the others their own class
+    assert algo.card_info["objective"].startswith("eps prediction") and "50%" in algo.card_info["objective"]
+    with pytest.raises(ValueError, match="not supported"):
+        DDPMTraining(tiny_conditional(), FP32, teacher=tiny())
+    # the class embedding may learn at its own rate: a group of its own
+    fast = DDPMTraining(tiny_conditional(), FP32, lr=1e-3, class_lr=1e-2)
+    rest, embedding = fast.optimizers["unet"].param_groups
+    assert embedding["lr"] == 1e-2 and rest["lr"] == 1e-3
+    assert [p.shape for p in embedding["params"]] == [(11, 16)] and "class embedding lr 0.01" in fast.card_info["optimizer"]
+    assert len(DDPMTraining(tiny(), FP32).optimizers["unet"].param_groups) == 1
+
+
+def test_the_class_steers_a_conditional_sample_and_guidance_zero_is_the_plain_conditional_model():
+    model = tiny_conditional(seed=2)
+    torch.nn.init.normal_(model.unet.class_embedding.weight, std=3.0)  # an untrained embedding would be near 0
+    z = model.prior(10, torch.Generator().manual_seed(0))
+    in_turn = model.decode(z, steps=3)
+    torch.testing.assert_close(in_turn, model.decode(z, steps=3, label=torch.arange(10)), rtol=0, atol=0)
+    all_zero, all_five = model.decode(z, steps=3, label=0), model.decode(z, steps=3, label=5)
+    assert (all_zero - all_five).abs().mean() > 1e-3           # the same x_T, another class: another item
+    torch.testing.assert_close(all_five, model.decode(z, steps=3, label=5, guidance=0.0), rtol=0, atol=0)
+    guided = model.decode(z, steps=3, label=5, guidance=2.0)
+    assert (guided - all_five).abs().mean() > 1e-4
+    # guidance w: eps = eps(y) + w (eps(y) - eps(no class)), in one pass of 2n items
+    x, t, y = torch.randn(3, 1, 8, 8), torch.tensor(500), torch.tensor([1, 2, 3])
+    cond, none = model.unet(x, t, class_labels=y).sample, model.unet(x, t, class_labels=torch.full_like(y, 10)).sample
+    torch.testing.assert_close(model.eps(x, t, y, 2.0), cond + 2.0 * (cond - none), rtol=1e-4, atol=1e-5)
+    with pytest.raises(ValueError, match="lie in 0-9"):
+        model.decode(z, steps=3, label=10)
+    with pytest.raises(ValueError, match="not class-conditional"):
+        tiny().decode(z[:, :64], steps=3, label=1)
+
+
+def test_a_conditional_unet_started_from_an_unconditional_one_is_that_model_at_step_zero(checkpoint_dir):
+    from gan_core import checkpoints
+    from gan_core.diffusion.train import init_from
+    plain = tiny()
+    checkpoints.save(plain, "ddpm-fmnist", training={"data": "none (test)"})
+    cond = tiny_conditional(seed=5)
+    init_from(cond.unet, "ddpm-fmnist")
+    assert cond.unet.class_embedding.weight.abs().max() == 0
+    x, t = torch.randn(4, 1, 8, 8), torch.tensor(300)
+    want = plain.unet(x, t).sample
+    for label in (0, 7, 10):
+        torch.testing.assert_close(cond.unet(x, t, class_labels=torch.full((4,), label)).sample, want)
+    wider = DDPM(make_unet(sample_size=8, block_out_channels=(8, 8), attention=(False, False), norm_num_groups=2),
+                 make_scheduler())
+    with pytest.raises(SystemExit, match="--init ddpm-fmnist: "):  # another width: refused, with the reason
+        init_from(wider.unet, "ddpm-fmnist")
+
+
+def test_the_conditional_training_command_dry_run(tmp_path, checkpoint_dir):
+    from gan_core.train import main
+    rc = main(["ddpm", "--dry-run", "--conditional", "--channels", "4", "8", "--norm-groups", "2",
+               "--name", "ddpm-fmnist-cond", "--run-dir", str(tmp_path / "run")])
+    assert rc == 0
+    tensors, meta = read_run_state(tmp_path / "run")
+    assert meta["step"] == 4 and tensors["model.net.class_embedding.weight"].shape == (11, 16)
+
+
+def test_a_conditional_checkpoint_through_the_suite(checkpoint_dir):
+    import gan_core
+    from gan_core import checkpoints
+    model = tiny_conditional(size=28, seed=3)
+    torch.nn.init.normal_(model.unet.class_embedding.weight, std=3.0)
+    checkpoints.save(model, "ddpm-fmnist-cond", training={"data": "none (test)"})
+    assert json.loads((checkpoint_dir / "ddpm-fmnist-cond" / "config.json").read_text())["num_classes"] == 10
+    a = gan_core.generate("ddpm-fmnist-cond", 4, seed=0, steps=2, label=3)
+    assert a.shape == (4, 1, 28, 28)
+    assert not torch.allclose(a, gan_core.generate("ddpm-fmnist-cond", 4, seed=0, steps=2, label=4))
+    frames = list(gan_core.denoising("ddpm-fmnist-cond", 4, seed=0, steps=2, every=1, label=3))
+    torch.testing.assert_close(frames[-1][2], a, rtol=0, atol=1e-2)

@@ -143,6 +143,19 @@ def test_the_card_writes_curves_and_tables_as_words(checkpoint_dir):
     assert "| rho | brightness: -0.856 |" in card
 
 
+def test_the_card_shows_the_figures_beside_it_with_their_captions(checkpoint_dir):
+    import json
+    path = checkpoints.save(DCGAN(nz=8, ngf=4, ndf=4), "dcgan-fmnist", training={})
+    assert "## Figures" not in (path / "README.md").read_text()
+    (path / "figures").mkdir()
+    (path / "figures" / "figures.json").write_text(json.dumps(
+        {"command": "python -m benchmarks.x", "figures": [{"file": "a.png", "caption": "Crops of a flat window."}]}))
+    checkpoints.write_card("dcgan-fmnist")
+    card = (path / "README.md").read_text()
+    assert "## Figures\n\n![a.png](figures/a.png)\n\nCrops of a flat window.\n" in card
+    assert "Made with `python -m benchmarks.x`." in card
+
+
 def test_no_pickle_anywhere_in_a_checkpoint(checkpoint_dir):
     path = checkpoints.save(DCGAN(nz=8, ngf=4, ndf=4), "dcgan-fmnist", training={})
     for f in path.iterdir():

@@ -16,8 +16,8 @@ def _fakes(calls: list):
         calls.append((name, n, seed, options))
         return torch.full((n, 1, 28, 28), (seed % 7) / 7.0)
 
-    def denoising(name, n, seed, *, steps, every):
-        calls.append((name, n, seed, {"steps": steps, "every": every}))
+    def denoising(name, n, seed, *, steps, every, **cond):
+        calls.append((name, n, seed, {"steps": steps, "every": every, **cond}))
         for step in [*range(every, steps, every), steps]:
             yield step, 1000 - 1000 * step // steps, torch.full((n, 1, 28, 28), step / steps)
 
@@ -59,6 +59,29 @@ def test_the_diffusion_unet_is_chosen_by_its_label_and_the_large_one_is_the_defa
         h["side_by_side"](4, 10, "tiny")
     with pytest.raises(gr.Error, match="diffusion U-Net must be one of"):
         next(h["watch_denoising"](4, 10, 5, "x" * 500))
+
+
+def test_the_class_conditional_unet_is_told_the_class_and_the_guidance():
+    calls = []
+    unets = {"large": ("d-ckpt", "large"), "cond": ("c-ckpt", "conditional")}
+    h = make_handlers(*_fakes(calls), FAMILIES, unets)
+    *_, caption = h["side_by_side"](4, 10, "conditional", "Sneaker", 1.5)
+    assert calls[-1] == ("c-ckpt", N_ITEMS, 4, {"steps": 10, "label": 7, "guidance": 1.5})
+    assert "the diffusion model told: Sneaker, guidance w = 1.5" in caption
+    assert calls[-3:-1] == [("g-ckpt", N_ITEMS, 4, {}), ("v-ckpt", N_ITEMS, 4, {})]  # the GAN and VAE: as before
+    *_, caption = h["side_by_side"](4, 10, "conditional", "each class in turn", 0)
+    assert calls[-1] == ("c-ckpt", N_ITEMS, 4, {"steps": 10}) and "classes 0-7 in turn, guidance w = 0" in caption
+    list(h["watch_denoising"](4, 10, 5, "conditional", "Bag", 0))
+    assert calls[-1] == ("c-ckpt", N_ITEMS, 4, {"steps": 10, "every": 5, "label": 8})
+    with pytest.raises(gr.Error, match="Only the class-conditional U-Net takes a class"):
+        h["side_by_side"](4, 10, "large", "Bag", 0)
+    with pytest.raises(gr.Error, match="Only the class-conditional U-Net takes a class"):
+        next(h["watch_denoising"](4, 10, 5, "large", "each class in turn", 2))
+    with pytest.raises(gr.Error, match="class must be one of"):
+        h["side_by_side"](4, 10, "conditional", "Dog", 0)
+    for bad in (-1, 4.5, float("nan"), "x", None):
+        with pytest.raises(gr.Error, match="guidance must be a number between 0 and 4"):
+            h["side_by_side"](4, 10, "conditional", "Bag", bad)
 
 
 @pytest.mark.parametrize("args, message", [

@@ -7,7 +7,7 @@ import pytest
 from PIL import Image, ImageDraw
 
 from apps import image_to_image as tab
-from conftest import img2img_tab_tasks, save_tiny_img2img_checkpoints, sky_photo
+from conftest import img2img_tab_tasks, save_tiny_img2img_checkpoints, sketch, sky_photo
 from gan_core.img2img import api as i2i
 from gan_core.img2img.metrics import color_scores
 
@@ -52,6 +52,33 @@ def test_a_scribble_is_flagged_as_unlike_the_training_data(handlers, tmp_path):
     inp, l1, p2p, target, notes = handlers["run_sketch"]({"composite": scribble, "layers": [], "background": None})
     assert target is None and l1.size == (256, 256)
     assert "of its pixels are edges" in notes and "unlike the training data" in notes
+
+
+def test_a_drawing_of_a_scene_goes_through_both_models(handlers, tmp_path):
+    drawing = sketch(tmp_path / "s.png")            # black strokes on a transparent 280x280 canvas
+    inp, l1, p2p, notes = handlers["run_scene"]({"composite": drawing})
+    assert inp.size == (32, 32) and l1.size == p2p.size == (32, 32) and p2p.mode == "RGB"
+    seen = np.asarray(inp.convert("L"))
+    assert seen[0, 0] < 30 and seen.max() > 150      # white lines on black, as BSDS500's maps
+    assert "white lines on black, 32×32" in notes and "unlike the training maps" not in notes
+    wide = Image.new("L", (300, 100), 255)           # not square: its central square is used
+    ImageDraw.Draw(wide).line((150, 0, 150, 99), fill=0, width=6)
+    inp, *_ = handlers["run_scene"](wide)
+    column = np.asarray(inp.convert("L")).mean(0)
+    assert abs(int(column.argmax()) - 16) <= 1      # the line stays in the middle of the square
+    blot = Image.new("L", (64, 64), 255)
+    blot.paste(0, (0, 0, 64, 40))
+    *_, notes = handlers["run_scene"](blot)
+    assert "unlike the training maps" in notes
+    with pytest.raises(gr.Error, match="The drawing is empty"):
+        handlers["run_scene"](Image.new("RGBA", (280, 280), (0, 0, 0, 0)))
+    with pytest.raises(gr.Error, match="Upload a drawing first"):
+        handlers["run_scene"](None)
+    with pytest.raises(gr.Error, match="cannot be derived from the photo"):
+        try:
+            i2i.task_input("sketch2photo", drawing)
+        except ValueError as err:
+            raise gr.Error(str(err))
 
 
 def test_cyclegan_handler_reports_the_cycle(handlers):
