@@ -55,6 +55,10 @@ ROWS = {  # row -> (key in gan_core.FAMILIES or gan_core.ARCHITECTURES, sampling
     "cond_ddim50": ("cond", {"steps": 50}, "class-conditional, DDIM, 50 steps, told the class"),
     "cond_ddim25": ("cond", {"steps": 25}, "class-conditional, DDIM, 25 steps, told the class"),
     "cond_ddim10": ("cond", {"steps": 10}, "class-conditional, DDIM, 10 steps, told the class"),
+    # classifier-free guidance (Ho & Salimans 2022): eps(y) + w (eps(y) - eps(no class)), two passes per step
+    "cond_ddim50_w05": ("cond", {"steps": 50, "guidance": 0.5}, "class-conditional, DDIM, 50 steps, guidance 0.5"),
+    "cond_ddim50_w1": ("cond", {"steps": 50, "guidance": 1.0}, "class-conditional, DDIM, 50 steps, guidance 1"),
+    "cond_ddim50_w2": ("cond", {"steps": 50, "guidance": 2.0}, "class-conditional, DDIM, 50 steps, guidance 2"),
 }
 TOLD_THE_CLASS = ("acgan", "cond")  # rows of these are told the classes 0-9 in turn: batches of a multiple of 10
 
@@ -90,14 +94,19 @@ def sample(row: str, n: int, batch: int = 64) -> Path:
     return path
 
 
-def figures(images: torch.Tensor) -> dict:
+def figures(images: torch.Tensor, told: bool = False) -> dict:
+    """Judge FID, class coverage, memorisation; for a row told the classes 0-9 in turn (``told``), also the
+    share of items the judge puts in the class they were told."""
     from gan_core import evaluate
     from gan_core.judge.api import judge_predict
     logits, feats = judge_predict(images)
     cov = evaluate.class_coverage(logits)
-    return {"fid": evaluate.fid(feats, evaluate._RealData.get()["test_feats"]), "kl": cov["kl_to_uniform"],
-            "min_share": cov["min_class_share"], "covered": cov["classes_covered"],
-            "nn_ratio": evaluate.memorisation(images)["nn_ratio"]}
+    out = {"fid": evaluate.fid(feats, evaluate._RealData.get()["test_feats"]), "kl": cov["kl_to_uniform"],
+           "min_share": cov["min_class_share"], "covered": cov["classes_covered"],
+           "nn_ratio": evaluate.memorisation(images)["nn_ratio"]}
+    if told:
+        out["consistency"] = float((logits.argmax(1).cpu() == torch.arange(len(images)) % 10).float().mean())
+    return out
 
 
 def training_minutes(name: str) -> str:
@@ -117,8 +126,9 @@ def measured(n: int, n_small: int, only: list[str] | None = None) -> dict:
         path = OUT / f"{row}.safetensors"
         if path.exists():
             images, info = load_file(str(path))["images"], json.loads(path.with_suffix(".json").read_text())
-            out[row] = {"big": figures(images[:n]) if images.shape[0] >= n else None,
-                        "small": figures(images[:n_small]), "info": info,
+            told = ROWS[row][0] in TOLD_THE_CLASS
+            out[row] = {"big": figures(images[:n], told) if images.shape[0] >= n else None,
+                        "small": figures(images[:n_small], told), "info": info,
                         "s_per_64": statistics.median(info["seconds_per_64"])}
     return out
 
@@ -128,19 +138,21 @@ def table(rows: dict, n: int, n_small: int) -> str:
     real = evaluate._RealData.get()["train"]
     idx = torch.randperm(real.shape[0], generator=torch.Generator().manual_seed(0))
     lines = [f"| row | FID @ {n} | FID @ {n_small} | KL to uniform | rarest class | classes | NN ratio | "
-             "s / 64 images | training (wall) |", "|---|---|---|---|---|---|---|---|---|"]
+             "s / 64 images | training (wall) | judge agrees with the told class |",
+             "|---|---|---|---|---|---|---|---|---|---|"]
     floor, floor_s = figures(real[idx[:n]]), figures(real[idx[:n_small]])
     lines.append(f"| real training items (the floor) | {floor['fid']:.1f} | {floor_s['fid']:.1f} | {floor['kl']:.3f} | "
-                 f"{floor['min_share']:.3f} | {floor['covered']} | {floor['nn_ratio']:.2f} | - | - |")
+                 f"{floor['min_share']:.3f} | {floor['covered']} | {floor['nn_ratio']:.2f} | - | - | - |")
     for row, (_, _, label) in ROWS.items():
         if row not in rows:
-            lines.append(f"| {label} | not measured | | | | | | | |")
+            lines.append(f"| {label} | not measured | | | | | | | | |")
             continue
         r = rows[row]
         f = r["big"] or r["small"]
         lines.append(f"| {label} | {r['big']['fid']:.1f} | " if r["big"] else f"| {label} | - | ")
         lines[-1] += (f"{r['small']['fid']:.1f} | {f['kl']:.3f} | {f['min_share']:.3f} | {f['covered']} | "
-                      f"{f['nn_ratio']:.2f} | {r['s_per_64']:.2f} | {training_minutes(r['info']['checkpoint'])} |")
+                      f"{f['nn_ratio']:.2f} | {r['s_per_64']:.2f} | {training_minutes(r['info']['checkpoint'])} | "
+                      + (f"{f['consistency']:.1%} |" if "consistency" in f else "- |"))
     return "\n".join(lines)
 
 
@@ -154,6 +166,8 @@ def write_metrics(rows: dict, n: int, n_small: int, only: str | None = None) -> 
         f = r["big"] or r["small"]
         if r["big"]:
             metrics[f"{row}_fid"] = r["big"]["fid"]
+        if "consistency" in f:
+            metrics[f"{row}_consistency"] = f["consistency"]
         metrics.update({f"{row}_fid_small": r["small"]["fid"], f"{row}_kl": f["kl"],
                         f"{row}_classes": f["covered"], f"{row}_nn_ratio": f["nn_ratio"],
                         f"{row}_s_per_64_sampled": r["s_per_64"]})

@@ -71,3 +71,20 @@ def test_bad_inputs_come_back_as_one_line_errors(url):
         client.predict(0, 1000, api_name="/families_side_by_side")
     with pytest.raises(Exception, match="show x_t every … steps must be a number between 1 and 25; got 0"):
         client.predict(0, 10, 0, api_name="/families_denoising")
+
+
+def test_the_class_conditional_unet_draws_the_class_it_is_told(url):
+    name, label = gan_core.DIFFUSION_MODELS["cond"]
+    client = connect(url)
+    *_, diffusion, caption = client.predict(5, 10, label, "Trouser", 1.0, api_name="/families_side_by_side")
+    assert "the diffusion model told: Trouser, guidance w = 1" in caption
+    expected = gan_core.generate(name, families.N_ITEMS, 5, steps=10, label=1, guidance=1.0)
+    got = torch.from_numpy(_tiles(diffusion)).float().div(255)
+    assert (got - expected[:, 0]).abs().max() < 0.02
+    from gan_core.judge.api import judge_predict
+    logits, _ = judge_predict(got.unsqueeze(1))
+    assert int((logits.argmax(1) == 1).sum()) >= 6  # measured: 8 of 8 trousers; room for a stray one
+    final_image, final_caption = client.submit(5, 4, 2, label, "Bag", 0, api_name="/families_denoising").result()
+    assert final_caption == "step 4 of 4, denoised from t = 0: the sample"
+    with pytest.raises(Exception, match="Only the class-conditional U-Net takes a class"):
+        client.predict(5, 4, gan_core.DIFFUSION_MODELS["large"][1], "Bag", 0, api_name="/families_side_by_side")

@@ -45,6 +45,22 @@ def test_translate_sketch_endpoint(tiny_img2img_tab, tmp_path):
         assert 0.05 < (px > 0).mean() < 0.3                    # a thin outline, like the Canny maps
 
 
+def test_translate_scene_endpoints(tiny_img2img_tab, tmp_path):
+    from gradio_client import handle_file
+    sketch(tmp_path / "scene.png")
+    client = tiny_img2img_tab["client"]
+    for payload, api_name in ((handle_file(str(tmp_path / "scene.png")), "/translate_scene"),
+                              ({"background": None, "layers": [], "composite": handle_file(str(tmp_path / "scene.png"))},
+                               "/translate_scene_drawing")):
+        inp, l1, p2p, notes = client.predict(payload, api_name=api_name)
+        with Image.open(inp) as seen, Image.open(p2p) as out:
+            assert seen.size == out.size == (32, 32) and out.mode == "RGB"   # the tiny model's 32 px
+            assert np.asarray(seen.convert("L"))[0, 0] < 30                 # white lines on black
+        assert "white lines on black" in notes
+    with pytest.raises(Exception, match="Upload a drawing first"):
+        client.predict(None, api_name="/translate_scene")
+
+
 def test_cyclegan_endpoint(tiny_img2img_tab):
     from gradio_client import handle_file
     a, b, rec, notes = tiny_img2img_tab["client"].predict("Ankle boot → Sneaker",
@@ -86,3 +102,17 @@ def test_shipped_translate_endpoints(client, tmp_path):
     a, b, rec, notes = client.predict("Sneaker → Ankle boot", handle_file(examples["sneaker2boot"][0]),
                                       api_name="/cyclegan")
     assert "Ankle boot" in notes.split("translated")[1]
+
+
+@requires_checkpoint("pix2pix-sketch", "l1-sketch")
+def test_shipped_drawing_to_photo(client, tmp_path):
+    from gradio_client import handle_file
+    from scipy.ndimage import laplace
+    sketch(tmp_path / "scene.png")
+    inp, l1, p2p, notes = client.predict(handle_file(str(tmp_path / "scene.png")), api_name="/translate_scene")
+    energy = {}
+    for name, path in (("l1", l1), ("pix2pix", p2p)):
+        with Image.open(path) as out:
+            assert out.size == (256, 256) and out.mode == "RGB"
+            energy[name] = float((laplace(np.asarray(out.convert("L"), float)) ** 2).mean())
+    assert energy["pix2pix"] > 2 * energy["l1"]  # the cGAN's output is the sharper (measured: see the cards)

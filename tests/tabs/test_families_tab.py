@@ -123,6 +123,12 @@ def test_the_trade_offs_are_told_with_the_figures_and_the_conditional_gan_apart(
     assert "the AC-GAN of the architectures tab reaches FID\n2.1" in text
     assert trade_offs({k: 1.0 for k in TRADE_KEYS[1:]}) == ""  # a figure missing: no paragraph
     assert "distilled" not in text
+    told = {"acgan_fid": 2.13, "cond_ddpm1000_fid": 1.61, "cond_ddim50_fid": 2.04, "cond_ddim50_s_per_64": 3.9}
+    text = trade_offs(metrics | told)
+    assert "the AC-GAN of the architectures\ntab reaches FID 2.1" in text and "reaches 1.6 with 1000 DDPM steps" in text
+    assert "The judge puts" not in text and "below the 1000-step DDPM" not in text
+    text = trade_offs(metrics | told | {"cond_ddim50_consistency": 0.953, "acgan_consistency": 0.971})
+    assert "The judge puts 95% of the diffusion model's items and 97% of the AC-GAN's" in text
     text = trade_offs(metrics | {"small_ddim25_fid": 9.04, "small_ddim25_s_per_64": 1.234, "ddim25_fid": 6.2})
     assert "25 DDIM steps in 1.2 s per 64 items, at FID\n9.0 against the large one's 6.2" in text
 
