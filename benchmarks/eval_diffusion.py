@@ -6,6 +6,7 @@ One row per process, so rows run side by side (one thread each) and a slow one c
     python benchmarks/eval_diffusion.py sample --row ddpm1000 --n 2000 --batch 500  # on a GPU: 500 at a time
     python benchmarks/eval_diffusion.py table --n 2000 --n-small 64 --write-metrics  # FID, coverage, memorisation
     python benchmarks/eval_diffusion.py table --n 2000 --n-small 64 --write-metrics --row dcgan  # one row's figures
+    python benchmarks/eval_diffusion.py table --n 500 --rows cond_ddpm1000 acgan --at at500 --write-metrics  # a side count
     python benchmarks/eval_diffusion.py cost --repeats 3 --write-metrics             # s per 64 images on this CPU
     python benchmarks/eval_diffusion.py cost --repeats 5 --rows ddim25 small_ddim25  # some rows, in one run
     python benchmarks/eval_diffusion.py settings --n 512 --steps 50                  # DDIM sampler settings compared
@@ -271,7 +272,10 @@ def main(argv=None) -> int:
                         help="settings: only this one (repeatable; default: all)")
     parser.add_argument("--repeats", type=int, default=3, help="cost: timed batches per row")
     parser.add_argument("--row", choices=list(ROWS), help="sample: the row; table: only its figures")
-    parser.add_argument("--rows", nargs="+", choices=list(ROWS), help="cost: these rows, timed in one run")
+    parser.add_argument("--rows", nargs="+", choices=list(ROWS), help="cost: these rows, timed in one run; table: "
+                        "only their figures")
+    parser.add_argument("--at", default=None, metavar="TAG", help="table: the figures at --n are a side comparison "
+                        "(e.g. --n 500 --at at500): written as <row>_fid_<TAG> ..., the main comparison untouched")
     parser.add_argument("--n", type=int, default=256)
     parser.add_argument("--n-small", type=int, default=64)
     parser.add_argument("--batch", type=int, default=64, help="images per generate call (timings are per 64)")
@@ -284,11 +288,35 @@ def main(argv=None) -> int:
     elif args.what == "cost":
         cost(args.repeats, args.rows or ([args.row] if args.row else list(ROWS)), args.write_metrics)
     else:
-        rows = measured(args.n, args.n_small, [args.row] if args.row else None)
+        only = args.rows or ([args.row] if args.row else None)
+        rows = measured(args.n, args.n_small, only)
         print(table(rows, args.n, args.n_small))
-        if args.write_metrics:  # with --row, only that row's figures (e.g. after retraining one model)
-            write_metrics(rows, args.n, args.n_small, args.row)
+        if args.write_metrics and args.at:  # figures at another count, beside the main comparison's
+            write_figures_at(rows, args.n, args.at)
+        elif args.write_metrics:  # with --row(s), only those rows' figures (e.g. after retraining one model)
+            for row in only or [None]:
+                write_metrics({r: v for r, v in rows.items() if row in (None, r)}, args.n, args.n_small, row)
     return 0
+
+
+def write_figures_at(rows: dict, n: int, tag: str) -> None:
+    """Rows measured at a count other than the comparison's (a row too slow to sample 2000 times): their
+    FID, KL and agreement as ``<row>_fid_<tag>`` ..., and ``<tag>_n``; the comparison's own keys stay."""
+    import gan_core
+    from gan_core import checkpoints
+    metrics = {f"{tag}_n": n, f"{tag}_command": f"python benchmarks/eval_diffusion.py table --n {n} --rows "
+               f"{' '.join(rows)} --at {tag} --write-metrics", f"{tag}_evaluated": time.strftime("%Y-%m-%d")}
+    for row, r in rows.items():
+        f = r["big"]
+        if f is None:
+            raise SystemExit(f"{row} has fewer than {n} samples")
+        metrics.update({f"{row}_fid_{tag}": f["fid"], f"{row}_kl_{tag}": f["kl"], f"{row}_nn_ratio_{tag}": f["nn_ratio"]})
+        if "consistency" in f:
+            metrics[f"{row}_consistency_{tag}"] = f["consistency"]
+    checkpoints.update_metrics(gan_core.FAMILIES["diffusion"][0], metrics)
+    for name in {checkpoint_of(row) for row in rows} & {m for m, _ in gan_core.DIFFUSION_MODELS.values()}:
+        if name != gan_core.FAMILIES["diffusion"][0]:
+            checkpoints.update_metrics(name, metrics)
 
 
 if __name__ == "__main__":

@@ -17,6 +17,7 @@ Each model is run on one pair at a time (its BatchNorm uses the picture's own st
 from __future__ import annotations
 
 import argparse
+from pathlib import Path
 import sys
 import time
 
@@ -76,14 +77,97 @@ def evaluate(task: str, data_root: str | None = None, limit: int | None = None) 
     return {name: scores(x, b) for name, x in rows.items()}, desc
 
 
+def halve(name: str, inputs: torch.Tensor, tolerance: float = 1 / 255) -> dict:
+    """Store ``name``'s weights in fp16 if that costs nothing measurable: the held-out ``inputs`` through the
+    fp32 and the fp16-rounded weights must give pictures within ``tolerance`` (one grey level) at the 99.9th
+    percentile of pixels, computed in fp32; else the fp32 weights stay. Returns the comparison (also into the
+    card)."""
+    from safetensors.torch import save_file
+
+    from gan_core.runtime import get_runtime
+    model = checkpoints.load(name, get_runtime(fp32=True))  # fp32 arithmetic: only the weights' rounding differs
+    before = torch.cat([model.translate(x) for x in inputs.split(1)]).float().cpu()
+    state = {k: v.clone() for k, v in model.state_dict().items()}
+    for v in model.state_dict().values():
+        if v.is_floating_point():
+            v.copy_(v.half().float())
+    after = torch.cat([model.translate(x) for x in inputs.split(1)]).float().cpu()
+    diff = (after - before).abs().flatten()
+    p999 = float(diff.kthvalue(max(int(0.999 * diff.numel()), 1)).values)
+    out = {"fp16_pixel_difference_max": float(diff.max()), "fp16_pixel_difference_p99.9": p999,
+           "fp16_checked_on": f"{len(inputs)} held-out inputs", "weights_fp16": p999 <= tolerance}
+    if out["weights_fp16"]:
+        half = {k: (v.half() if v.is_floating_point() else v).contiguous().cpu() for k, v in model.state_dict().items()}
+        save_file(half, str(checkpoints.checkpoint_path(name) / "model.safetensors"), metadata={"format": "pt"})
+    model.load_state_dict(state)
+    checkpoints.clear_cache()
+    checkpoints.update_metrics(name, out)
+    return out
+
+
+def examples(task: str, k: int, data_root: str | None = None, side: int = 128) -> Path:
+    """A figure for the model card: every (N / k)-th held-out pair (not chosen for looks) as rows of input | L1 only
+    | L1 + cGAN | target, each shrunk to ``side`` px; written to the pix2pix checkpoint's ``figures/`` with its
+    caption (``figures.json``), then the card."""
+    import json
+
+    from PIL import Image, ImageDraw
+    names = dict(SKETCH) if task == "sketch" else dict(TASKS[task].checkpoints)
+    models = {v: checkpoints.load(names[v]) for v in sorted(names, key=lambda v: v != "l1")}  # L1 first, as the tab
+    a, b, desc = held_out_pairs(task, next(iter(models.values())).resolution, data_root)
+    picks = [round(i * len(a) / k) for i in range(k)]
+    columns = ["input", *[("L1 only" if v == "l1" else "L1 + cGAN") for v in models], "photo"]
+    top, gap = 18, 4
+    canvas = Image.new("RGB", (len(columns) * (side + gap) - gap, top + k * (side + gap) - gap), "white")
+    draw = ImageDraw.Draw(canvas)
+    for c, label in enumerate(columns):
+        draw.text((c * (side + gap) + 4, 3), label, fill="black")
+    to_pil = lambda x: Image.fromarray(  # noqa: E731
+        (x.clamp(0, 1) * 255).round().byte().expand(3, -1, -1).permute(1, 2, 0).numpy()).resize((side, side), Image.BICUBIC)
+    for r, i in enumerate(picks):
+        x = a[i:i + 1].float() / 255
+        tiles = [to_pil(x[0]), *[to_pil(m.translate(x)[0].float().cpu()) for m in models.values()], to_pil(b[i].float() / 255)]
+        for c, tile in enumerate(tiles):
+            canvas.paste(tile, (c * (side + gap), top + r * (side + gap)))
+    name = names["pix2pix"]
+    folder = checkpoints.checkpoint_path(name) / "figures"
+    folder.mkdir(exist_ok=True)
+    canvas.save(folder / "examples.png", optimize=True)
+    caption = (f"Held-out pairs ({desc}): squares {', '.join(map(str, picks))} of {len(a)}, every "
+               f"{len(a) // k}th, not chosen. Left to right: the input the models see, "
+               + ", ".join(columns[1:-1]) + ", and the real photo; shown at " + f"{side} px.")
+    (folder / "figures.json").write_text(json.dumps(
+        {"command": f"{COMMAND} {task} --examples {k}", "figures": [{"file": "examples.png", "caption": caption}]},
+        indent=1) + "\n")
+    checkpoints.write_card(name)
+    return folder / "examples.png"
+
+
 def main(argv=None) -> int:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("task", choices=["sketch", *(k for k, t in TASKS.items() if t.kind == "pix2pix-paper")])
     p.add_argument("--data", default=None, help="an AB folder (default: the one the checkpoint was trained from)")
     p.add_argument("--limit", type=int, default=None, help="only the first N held-out files (a quick look)")
     p.add_argument("--no-write", action="store_true", help="print only; do not update the model cards")
+    p.add_argument("--half", type=int, default=0, metavar="N",
+                   help="first store each model's weights in fp16 if its outputs on the first N held-out inputs "
+                        "stay within one grey level (99.9th percentile of pixels)")
+    p.add_argument("--examples", type=int, default=0, metavar="K",
+                   help="only write a figure of K evenly spaced held-out pairs into the pix2pix card, then stop")
     args = p.parse_args(argv)
     torch.set_grad_enabled(False)
+    if args.examples:
+        print(examples(args.task, args.examples, args.data))
+        from gan_core import hub
+        hub.write_manifest()
+        return 0
+    if args.half:
+        names = dict(SKETCH) if args.task == "sketch" else dict(TASKS[args.task].checkpoints)
+        for name in names.values():
+            if (checkpoints.checkpoint_path(name) / "model.safetensors").exists():
+                size = checkpoints.load(name).resolution
+                a = held_out_pairs(args.task, size, args.data, args.half // 2 or 1)[0][:args.half].float() / 255
+                print(name, halve(name, a), flush=True)
     t0 = time.time()
     results, desc = evaluate(args.task, args.data, args.limit)
     print(f"\n## {args.task}: {desc} ({time.time() - t0:.0f} s)\n")

@@ -10,6 +10,9 @@
 #      sketch       (sketch -> photo on BSDS500: pix2pix-sketch and its L1 ablation l1-sketch side by side at
 #                    the paper's settings, 256 px, batch 1, cut at SECONDS - 75, then both measured on the
 #                    BSDS500 test split; needs bsds500/ under GAN_SUITE_SHARED_DATA (default ../shared/data))
+#      ddpm-cond    (the class-conditional DDPM: resume its committed run state in runs/ddpm-fmnist-cond to
+#                    COND_STEPS (20000) steps of 128, cut at SECONDS - 150, then the told rows at n = 2000 and the
+#                    table into the cards; SECONDS >= 400)
 # Every line is the suite's ordinary command, which also runs on a CPU, only slower. Each job has
 # a wall-clock limit inside SECONDS, exports its checkpoint every 1000 steps (so a job cut short
 # still leaves a model) and logs to runs/gpu-logs/. At the end the checkpoints it wrote, the run
@@ -64,6 +67,17 @@ diffusion_eval() {  # diffusion_eval SECONDS BATCH: every row at n = 2000, then 
   timeout 60 python3 benchmarks/eval_diffusion.py table --n 2000 --n-small 64 --write-metrics
 }
 
+diffusion_cond() {  # the class-conditional U-Net: more fine-tuning (resumed), then its told rows beside the AC-GAN
+  timeout $((T - 150)) python3 -m gan_core.train ddpm --conditional --init ddpm-fmnist --class-lr 1e-2 \
+      --name ddpm-fmnist-cond --steps "${COND_STEPS:-20000}" --batch-size 128 --export-every 1000 --checkpoint-every 1000
+  local rows="cond_ddpm1000 cond_ddim50 cond_ddim25 cond_ddim10 cond_ddim50_w1 acgan"
+  for row in $rows; do
+    timeout 110 python3 benchmarks/eval_diffusion.py sample --row $row --n 2000 --batch 500 > "$LOG/eval-$row.log" 2>&1 &
+  done
+  wait
+  timeout 30 python3 benchmarks/eval_diffusion.py table --n 2000 --n-small 64 --rows $rows --write-metrics
+}
+
 sgan_draw() {  # the label-budget sweep at 100 labels, one draw: SGAN and the supervised baseline
   timeout "$T" python3 -m gan_core.gan.sweep --steps 4000 --eval-every 250 --budgets 100 --draws 1 \
       --first-draw "$1" --results "results-d$1.json"
@@ -99,6 +113,7 @@ for j in "$@"; do
     cgan|acgan|infogan) job "$j" gan "$j"; PACK+=("checkpoints/$j-fmnist") ;;
     ddpm) job ddpm diffusion; PACK+=(checkpoints/ddpm-fmnist) ;;
     ddpm-eval) job ddpm-eval diffusion_eval $((T - 60)) 500; PACK+=(checkpoints/ddpm-fmnist) ;;
+    ddpm-cond) job ddpm-cond diffusion_cond; PACK+=(checkpoints/ddpm-fmnist checkpoints/ddpm-fmnist-cond) ;;  # its run state (17 MB) stays there
     sgan-sweep) job sgan-sweep timeout "$T" python3 -m gan_core.gan.sweep --steps 2000 --eval-every 250 --draws 3
                 PACK+=(checkpoints/sgan-fmnist checkpoints/supervised-fmnist) ;;
     sgan-draws) for d in 0 1 2; do job "sgan-d$d" sgan_draw $d; done

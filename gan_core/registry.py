@@ -102,8 +102,14 @@ CHECKPOINTS: dict[str, tuple[type, str]] = {
                                "history holds the judge's class histogram of 500 fixed samples over training."),
     "pix2pix-sketch": (Pix2Pix, "pix2pix (Isola et al. 2017) sketch -> photo: U-Net + 70x70 PatchGAN, cGAN + 100 x L1, "
                                 "from BSDS500's human-drawn boundary maps to the photos (train split, 200 photos, "
-                                "two 321 px end squares each), 256x256."),
-    "l1-sketch": (Pix2Pix, "The same U-Net as pix2pix-sketch trained with L1 alone: the paper's ablation."),
+                                "two 321 px end squares each), 256x256. What 200 photos can teach: a scene's layout "
+                                "(sky over the horizon line, ground below, texture inside a closed outline, shading "
+                                "along an edge), not what an outlined object is; the shipped model is a short CPU "
+                                "run (see training.json), far from the paper's 200 epochs, and still shows its "
+                                "decoder's checkerboard."),
+    "l1-sketch": (Pix2Pix, "The same U-Net as pix2pix-sketch trained with L1 alone, for the same steps: the paper's "
+                           "ablation. It predicts the average of every photo that fits the outlines: a smooth, "
+                           "greyish layout."),
     # the pix2pix paper's data sets (AB format); not shipped: trained by whoever has the data
     "pix2pix-facades": (Pix2Pix, "pix2pix (Isola et al. 2017) labels -> facade on the CMP Facades AB set, the "
                                  "paper's settings: 256x256, U-Net 256 + 70x70 PatchGAN, cGAN + 100 x L1."),

@@ -2,7 +2,7 @@
 
     >>> import gan_core
     >>> gan_core.list_tasks()
-    ['edges2clothing', 'colorize', 'sneaker2boot', 'boot2sneaker']
+    ['edges2clothing', 'colorize', 'sneaker2boot', 'boot2sneaker', 'sketch2photo']
     >>> edges = gan_core.task_input("edges2clothing", item)        # PIL -> its Canny edge map
     >>> gan_core.translate("edges2clothing", edges)                # cGAN + L1 (pix2pix)
     >>> gan_core.translate("edges2clothing", edges, variant="l1")  # the L1-only ablation

@@ -31,3 +31,24 @@ def test_ddim_is_deterministic_and_ddpm_draws_fresh_noise_per_step():
     assert torch.equal(a, gan_core.generate(NAME, 4, seed=1, steps=5))
     eta1 = gan_core.generate(NAME, 4, seed=1, steps=5, eta=1.0)
     assert (eta1 - a).abs().mean() > 0.01  # the same x_T, stochastic steps: another sample
+
+
+COND = gan_core.DIFFUSION_MODELS["cond"][0]
+
+
+def test_the_class_conditional_model_draws_the_class_it_is_told_and_guidance_sharpens_it():
+    told = torch.arange(100) % 10
+    plain = gan_core.generate(COND, 100, seed=0, steps=10)  # no label: the classes 0-9 in turn
+    guided = gan_core.generate(COND, 100, seed=0, steps=10, guidance=2.0)
+    agree = {}
+    for name, images in (("plain", plain), ("guided", guided)):
+        logits, _ = judge_predict(images)
+        agree[name] = float((logits.argmax(1).cpu() == told).float().mean())
+    # measured on the shipped checkpoint (bf16, AMX CPU): the judge agrees on 77 of 100 without guidance, 98 with
+    # w = 2 (92 with w = 1); room for fp32 elsewhere
+    assert agree["plain"] >= 0.65
+    assert agree["guided"] >= agree["plain"] + 0.1 and agree["guided"] >= 0.9
+    # one class for all: the label overrides the turn, the same x_T gives another item
+    bags = gan_core.generate(COND, 10, seed=0, steps=10, label=8)
+    assert int((judge_predict(bags)[0].argmax(1) == 8).sum()) >= 8  # measured: 10 of 10
+    assert (bags - plain[:10]).abs().mean() > 0.05

@@ -103,15 +103,17 @@ def test_the_table_shows_the_measured_rows():
     for i, row in enumerate(("dcgan", "vae16", "ddim50")):
         metrics.update({f"{row}_fid": 10.0 + i, f"{row}_kl": 0.01 * i, f"{row}_nn_ratio": 1.1, f"{row}_s_per_64": 0.5 * i})
     table = quality_speed_table(metrics)
-    assert "| DCGAN | 10.0 | 0.000 | 1.10 | 0.00 |" in table
-    assert "| DDIM, 50 steps | 12.0 | 0.020 | 1.10 | 1.00 |" in table
+    assert "| DCGAN | 10.0 | 0.000 | 1.10 | 0.00 | – |" in table
+    assert "| DDIM, 50 steps | 12.0 | 0.020 | 1.10 | 1.00 | – |" in table
     assert "DDIM, 10 steps" not in table and "on 64 items only (FID @ 64: 40.0" in table
     assert "Not measured yet" in quality_speed_table({})
     # quality measured, CPU cost not yet: the cell says so instead of failing
     metrics.update(ddpm1000_fid=4.2, ddpm1000_kl=0.02, ddpm1000_nn_ratio=1.0)
     del metrics["vae16_s_per_64"]
     table = quality_speed_table(metrics)
-    assert "| VAE, 16-D | 11.0 | 0.010 | 1.10 | – |" in table and "on 64 items only" not in table
+    assert "| VAE, 16-D | 11.0 | 0.010 | 1.10 | – | – |" in table and "on 64 items only" not in table
+    metrics.update(acgan_fid=2.1, acgan_kl=0.0, acgan_nn_ratio=1.04, acgan_consistency=0.9645)
+    assert "| AC-GAN (told the class) | 2.1 | 0.000 | 1.04 | – | 96% |" in quality_speed_table(metrics)
 
 
 def test_the_trade_offs_are_told_with_the_figures_and_the_conditional_gan_apart():
@@ -123,12 +125,15 @@ def test_the_trade_offs_are_told_with_the_figures_and_the_conditional_gan_apart(
     assert "the AC-GAN of the architectures tab reaches FID\n2.1" in text
     assert trade_offs({k: 1.0 for k in TRADE_KEYS[1:]}) == ""  # a figure missing: no paragraph
     assert "distilled" not in text
-    told = {"acgan_fid": 2.13, "cond_ddpm1000_fid": 1.61, "cond_ddim50_fid": 2.04, "cond_ddim50_s_per_64": 3.9}
+    told = {"acgan_fid": 2.13, "cond_ddim50_fid": 3.62, "ddim50_fid": 5.6, "acgan_consistency": 0.965,
+            "cond_ddim50_consistency": 0.791, "cond_ddim50_w1_fid": 4.84, "cond_ddim50_w1_consistency": 0.957}
     text = trade_offs(metrics | told)
-    assert "the AC-GAN of the architectures\ntab reaches FID 2.1" in text and "reaches 1.6 with 1000 DDPM steps" in text
-    assert "The judge puts" not in text and "below the 1000-step DDPM" not in text
-    text = trade_offs(metrics | told | {"cond_ddim50_consistency": 0.953, "acgan_consistency": 0.971})
-    assert "The judge puts 95% of the diffusion model's items and 97% of the AC-GAN's" in text
+    assert "the AC-GAN of the architectures\ntab reaches FID 2.1" in text and "reaches 3.6 with 50 DDIM steps" in text
+    assert "The judge puts 96% of the AC-GAN's items" in text and "and 79% of the diffusion model's" in text
+    assert "rises to 96% and FID worsens to 4.8" in text
+    assert "1000 DDPM steps, measured on" not in text and "below the 1000-step DDPM" not in text
+    text = trade_offs(metrics | told | {"at500_n": 500, "cond_ddpm1000_fid_at500": 4.91, "acgan_fid_at500": 4.03})
+    assert "with 1000 DDPM steps, measured on 500 items only (it is slow), 4.9 against the AC-GAN's 4.0" in text
     text = trade_offs(metrics | {"small_ddim25_fid": 9.04, "small_ddim25_s_per_64": 1.234, "ddim25_fid": 6.2})
     assert "25 DDIM steps in 1.2 s per 64 items, at FID\n9.0 against the large one's 6.2" in text
 
