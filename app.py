@@ -124,6 +124,9 @@ def mount_image_to_image() -> None:
         examples=gan_core.img2img_examples(),
         tasks={t: (gan_core.TASKS[t].kind, gan_core.TASKS[t].label) for t in tasks},
         metrics={name: checkpoints.read_json(name, "metrics.json") for name in names},
+        scene_metrics={variant: checkpoints.read_json(name, "metrics.json")  # drawing -> photo's figures
+                       for t in tasks if gan_core.TASKS[t].kind == "pix2pix-drawing"
+                       for variant, name in gan_core.TASKS[t].checkpoints.items()},
     )
 
 

@@ -22,7 +22,7 @@ from . import inputs, tab
 
 UPLOAD_IS = ("the target (a real item or colour photo): derive the input", "the input itself (an edge map)")
 PAPER = "pix2pix-paper"  # the kind of the tasks of the paper's data sets
-SKETCH = "pix2pix-sketch"  # the kind of drawing -> photo (BSDS500 boundary maps -> photos)
+DRAWING = "pix2pix-drawing"  # the kind of drawing -> photo (BSDS500 boundary maps -> photos)
 PAPER_UPLOAD_IS = ("the input itself (a label map, an aerial photo, a day scene)",
                    "an A|B file of the data set: translate its input half, compare with the other")
 ZOOM = 8                # 32x32 Fashion-MNIST images are shown 256x256, pixels kept sharp
@@ -114,7 +114,7 @@ def make_handlers(translate: Callable, task_input: Callable, prepare_input: Call
 
     ``tasks``: ``{task: (kind, label)}`` of the tasks this tab serves."""
     pix2pix_tasks, cycle_tasks = labels_of(tasks, "pix2pix"), labels_of(tasks, "cyclegan")
-    paper_tasks, scene_tasks = labels_of(tasks, PAPER), labels_of(tasks, SKETCH)
+    paper_tasks, scene_tasks = labels_of(tasks, PAPER), labels_of(tasks, DRAWING)
 
     def _call(fn, *args):
         try:
@@ -274,13 +274,14 @@ def make_handlers(translate: Callable, task_input: Callable, prepare_input: Call
 def create_demo(translate: Callable, task_input: Callable, prepare_input: Callable, prepare_target: Callable, *,
                 judge: Callable | None = None, edge_density: Callable | None = None,
                 color_scores: Callable | None = None, examples: dict | None = None,
-                tasks: dict, metrics: dict | None = None) -> gr.Blocks:
+                tasks: dict, metrics: dict | None = None, scene_metrics: dict | None = None) -> gr.Blocks:
     """``tasks``: ``{task: (kind, label)}`` for the tasks whose checkpoints exist; ``examples``: task ->
-    image paths; ``metrics``: checkpoint name -> its measured figures (shown in the explanation)."""
+    image paths; ``metrics``: checkpoint name -> its measured figures (shown in the explanation);
+    ``scene_metrics``: drawing -> photo's {variant ("l1", "pix2pix"): its card's figures}."""
     h = make_handlers(translate, task_input, prepare_input, prepare_target, tasks, judge, edge_density, color_scores)
     examples = examples or {}
     pix2pix_tasks, cycle_tasks = labels_of(tasks, "pix2pix"), labels_of(tasks, "cyclegan")
-    paper_tasks, scene_tasks = labels_of(tasks, PAPER), labels_of(tasks, SKETCH)
+    paper_tasks, scene_tasks = labels_of(tasks, PAPER), labels_of(tasks, DRAWING)
     p2p_labels, cyc_labels, paper_labels = list(pix2pix_tasks), list(cycle_tasks), list(paper_tasks)
     latex = [{"left": "$$", "right": "$$", "display": True}, {"left": "$", "right": "$", "display": False}]
     with tab.blocks() as demo:
@@ -361,7 +362,7 @@ def create_demo(translate: Callable, task_input: Callable, prepare_input: Callab
 
         if scene_tasks:
             gr.Markdown("### 4. Drawing → photo: natural scenes from people's outlines (BSDS500, 256×256)")
-            gr.Markdown(SKETCH_EXPLANATION + _scene_figures(metrics or {}))
+            gr.Markdown(SKETCH_EXPLANATION + _scene_figures(scene_metrics or {}))
             with gr.Row():
                 with gr.Column():
                     scene_upload = inputs.picture_input(label="Upload a boundary map or a line drawing", height=260,
@@ -390,9 +391,10 @@ def create_demo(translate: Callable, task_input: Callable, prepare_input: Callab
     return demo
 
 
-def _scene_figures(metrics: dict) -> str:
-    """The measured L1-vs-pix2pix figures of drawing -> photo on BSDS500's test split, when present."""
-    from_card = {variant: metrics.get(name, {}) for variant, name in (("l1", "l1-sketch"), ("pix2pix", "pix2pix-sketch"))}
+def _scene_figures(from_card: dict) -> str:
+    """The measured L1-vs-pix2pix figures of drawing -> photo on BSDS500's test split ({variant: the card's
+    metrics}), when both are there."""
+    from_card = {variant: from_card.get(variant, {}) for variant in ("l1", "pix2pix")}
     keys = ("sharpness_vs_target", "hist_a", "hist_b", "l1_to_target")
     if not all(all(k in m for k in keys) for m in from_card.values()):
         return ""

@@ -244,7 +244,7 @@ TASKS: dict[str, Task] = {
                          "CycleGAN, unpaired: Ankle boot -> Sneaker", "Ankle boot → Sneaker",
                          "BtoA", ("Ankle boot", "Sneaker")),
     # BSDS500's human-drawn boundary maps -> their photos, 256x256 (python -m gan_core.train pix2pix-sketch | l1-sketch)
-    "sketch2photo": Task("pix2pix-sketch", dict(SKETCH),
+    "sketch2photo": Task("pix2pix-drawing", dict(SKETCH),
                          "a drawing of a scene's outlines (BSDS500's human boundary maps) -> a photo, 256x256",
                          "drawing → photo (natural scenes)"),
     # the pix2pix paper's data sets, 256x256 (gan_core.img2img.train.PAPER_TASKS: the published settings)

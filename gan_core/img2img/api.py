@@ -38,7 +38,7 @@ MAX_PIXELS = 4_000_000  # colourisation input limit (about 2300x1700)
 
 
 PAPER = "pix2pix-paper"  # Task.kind of the paper's data sets: on offer only once trained here
-SKETCH = "pix2pix-sketch"  # Task.kind of drawing -> photo on BSDS500: on offer once its checkpoints are here
+DRAWING = "pix2pix-drawing"  # Task.kind of drawing -> photo on BSDS500: on offer once its checkpoints are here
 
 
 def _present(task: Task) -> bool:
@@ -48,7 +48,7 @@ def _present(task: Task) -> bool:
 def list_tasks() -> list[str]:
     """The tasks on offer: the suite's own, and those of the pix2pix paper's data sets whose
     checkpoint is on this machine (``translate`` names the training command of a missing one)."""
-    return [name for name, t in TASKS.items() if t.kind not in (PAPER, SKETCH) or _present(t)]
+    return [name for name, t in TASKS.items() if t.kind not in (PAPER, DRAWING) or _present(t)]
 
 
 def get_task(task: str) -> Task:
@@ -173,7 +173,7 @@ def task_input(task: str, target_image: Image.Image) -> Image.Image:
         return to_pil(item_tensor(target_image))
     if t.kind == PAPER:  # the target of a paper task comes with its input: an A|B file of the data set
         return to_pil(paper_tensor(task, _pair_halves(task, target_image)[0]))
-    if t.kind == SKETCH:
+    if t.kind == DRAWING:
         raise ValueError("a photo's outlines as a person would draw them cannot be derived from the photo: "
                          "draw them, or upload a boundary map")
     raise ValueError(f"no input rule for task {task!r}")  # pragma: no cover - a TASKS entry without one
@@ -198,7 +198,7 @@ def prepare(task: str, image: Image.Image) -> torch.Tensor:
         return item_tensor(image)
     if t.kind == PAPER:
         return paper_tensor(task, image)
-    if t.kind == SKETCH:
+    if t.kind == DRAWING:
         return sketch_tensor(task, image)
     raise ValueError(f"no input rule for task {task!r}")  # pragma: no cover
 
@@ -299,7 +299,7 @@ def sketch_examples(per_task: int = 3) -> dict[str, list[str]]:
     model and the shared data are on this machine."""
     out = {}
     for name, t in TASKS.items():
-        if t.kind != SKETCH or not _present(t):
+        if t.kind != DRAWING or not _present(t):
             continue
         try:
             pairs = data.bsds500_pairs("test")

@@ -81,6 +81,14 @@ def test_a_drawing_of_a_scene_goes_through_both_models(handlers, tmp_path):
             raise gr.Error(str(err))
 
 
+def test_the_drawing_section_quotes_both_cards_figures():
+    card = {"sharpness_vs_target": 0.3017, "hist_a": 0.5326, "hist_b": 0.4728, "l1_to_target": 0.2119, "n_test": 400}
+    l1 = {"sharpness_vs_target": 0.0177, "hist_a": 0.3014, "hist_b": 0.2773, "l1_to_target": 0.1955}
+    text = tab._scene_figures({"pix2pix": card, "l1": l1})
+    assert "400 test squares" in text and "0.02 (L1) vs 0.30 (pix2pix)" in text and "0.30 / 0.28 vs 0.53 / 0.47" in text
+    assert tab._scene_figures({"pix2pix": card}) == ""     # one card missing its figures: nothing quoted
+
+
 def test_cyclegan_handler_reports_the_cycle(handlers):
     item = Image.new("L", (28, 28))
     item.paste(180, (2, 14, 26, 24))
