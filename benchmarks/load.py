@@ -121,6 +121,7 @@ def mix(files: dict, which: str = "all") -> list[tuple[str, tuple]]:
         ("/gallery_dirac", (0.1, 300)),
         ("/arch_sgan_classify_drawing", ({"background": handle_file(files["item"]), "layers": [],
                                           "composite": handle_file(files["item"])},)),
+        ("/translate_scene", (handle_file(files["photo"]),)),  # two 256-px U-Nets (any picture is read as a drawing)
     ]
 
 

@@ -18,18 +18,18 @@ REPO = Path(__file__).resolve().parent.parent.parent
                      "cgan-fmnist", "sgan-fmnist", "supervised-fmnist")
 def test_eight_users_get_every_output_intact(tmp_path):
     out = tmp_path / "load.json"
-    run = subprocess.run([sys.executable, "-m", "benchmarks.load", "--users", "8", "--calls", "5", "--json", str(out)],
+    run = subprocess.run([sys.executable, "-m", "benchmarks.load", "--users", "8", "--calls", "6", "--json", str(out)],
                          cwd=REPO, capture_output=True, text=True, timeout=900)
     assert out.exists(), run.stderr[-3000:]
     figures = json.loads(out.read_text())
-    assert figures["overall"]["calls"] == 40  # 8 users x 5 calls: every entry of the 12-call mix is reached
+    assert figures["overall"]["calls"] == 48  # 8 users x 6 calls (user u's call c: entry u + c): all 13 entries
     assert figures["overall"]["errors"] == 0, figures["error_messages"]
     assert figures["lost_outputs"] == 0
     assert figures["warmup_errors"] == []
     assert set(figures["endpoints"]) == {"/sample_grid", "/vae_decode", "/translate", "/super_resolve",
                                          "/super_resolve+/sr_extras", "/arch_class_dial", "/lab_step_iteration",
                                          "/families_side_by_side", "/nextframe_test", "/gallery_dirac",
-                                         "/arch_sgan_classify_drawing"}
+                                         "/arch_sgan_classify_drawing", "/translate_scene"}
     assert figures["server_cpu_ms_per_call"] > 0 and figures["server_rss_mb"] > 100
     assert run.returncode == 0
 
@@ -41,7 +41,7 @@ def test_the_five_call_mix_is_the_first_load_tests_calls(tmp_path):
     files = example_files(tmp_path)
     five, full = mix(files, "five"), mix(files)
     assert [e for e, _ in five] == ["/sample_grid", "/vae_decode", "/translate", "/super_resolve", "/sample_grid"]
-    assert [e for e, _ in full[:5]] == [e for e, _ in five] and len(full) == 12
+    assert [e for e, _ in full[:5]] == [e for e, _ in five] and len(full) == 13
     assert repr(full[:5]) == repr(five)  # the same arguments, so the two mixes' figures compare
 
 
