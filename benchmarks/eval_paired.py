@@ -78,29 +78,17 @@ def evaluate(task: str, data_root: str | None = None, limit: int | None = None) 
 
 
 def halve(name: str, inputs: torch.Tensor, tolerance: float = 1 / 255) -> dict:
-    """Store ``name``'s weights in fp16 if that costs nothing measurable: the held-out ``inputs`` through the
-    fp32 and the fp16-rounded weights must give pictures within ``tolerance`` (one grey level) at the 99.9th
-    percentile of pixels, computed in fp32; else the fp32 weights stay. Returns the comparison (also into the
+    """Store ``name``'s weights in fp16 if the held-out ``inputs`` through the fp32 and the fp16-rounded weights
+    give pictures within ``tolerance`` (one grey level) at the 99.9th percentile of pixels, computed in fp32
+    (``checkpoints.store_half_if_lossless``); else the fp32 weights stay. Returns the comparison (also into the
     card)."""
-    from safetensors.torch import save_file
-
     from gan_core.runtime import get_runtime
-    model = checkpoints.load(name, get_runtime(fp32=True))  # fp32 arithmetic: only the weights' rounding differs
-    before = torch.cat([model.translate(x) for x in inputs.split(1)]).float().cpu()
-    state = {k: v.clone() for k, v in model.state_dict().items()}
-    for v in model.state_dict().values():
-        if v.is_floating_point():
-            v.copy_(v.half().float())
-    after = torch.cat([model.translate(x) for x in inputs.split(1)]).float().cpu()
-    diff = (after - before).abs().flatten()
-    p999 = float(diff.kthvalue(max(int(0.999 * diff.numel()), 1)).values)
-    out = {"fp16_pixel_difference_max": float(diff.max()), "fp16_pixel_difference_p99.9": p999,
-           "fp16_checked_on": f"{len(inputs)} held-out inputs", "weights_fp16": p999 <= tolerance}
-    if out["weights_fp16"]:
-        half = {k: (v.half() if v.is_floating_point() else v).contiguous().cpu() for k, v in model.state_dict().items()}
-        save_file(half, str(checkpoints.checkpoint_path(name) / "model.safetensors"), metadata={"format": "pt"})
-    model.load_state_dict(state)
-    checkpoints.clear_cache()
+
+    def render(model):
+        return torch.cat([model.translate(x) for x in inputs.split(1)])
+
+    out = checkpoints.store_half_if_lossless(name, render, get_runtime(fp32=True), tolerance)  # fp32 arithmetic
+    out["fp16_checked_on"] = f"{len(inputs)} held-out inputs"
     checkpoints.update_metrics(name, out)
     return out
 

@@ -92,29 +92,10 @@ def collapse_figures(name: str) -> dict:
 
 
 def halve(name: str, n: int = 500, tolerance: float = 1 / 255) -> dict:
-    """Store ``name``'s weights in fp16 if that costs nothing measurable: the same z through the fp32
-    and the fp16-rounded weights must give pictures within ``tolerance`` (half a grey level) at the
-    99.9th percentile of pixels; else the fp32 weights stay. Returns the comparison."""
-    model = checkpoints.load(name)
-    before = samples(name, n)
-    state = {k: v.clone() for k, v in model.state_dict().items()}
-    with torch.no_grad():
-        for v in model.state_dict().values():
-            if v.is_floating_point():
-                v.copy_(v.half().float())
-    after = samples(name, n)
-    diff = (after - before).abs().flatten()
-    p999 = float(diff.kthvalue(max(int(0.999 * diff.numel()), 1)).values)
-    out = {"fp16_pixel_difference_max": float(diff.max()), "fp16_pixel_difference_p99.9": p999,
-           "weights_fp16": p999 <= tolerance}
-    if out["weights_fp16"]:
-        from safetensors.torch import save_file
-        path = checkpoints.checkpoint_path(name) / "model.safetensors"
-        half = {k: (v.half() if v.is_floating_point() else v).contiguous().cpu() for k, v in model.state_dict().items()}
-        save_file(half, str(path), metadata={"format": "pt"})
-    model.load_state_dict(state)
-    checkpoints.clear_cache()
-    return out
+    """Store ``name``'s weights in fp16 if the same z through the fp32 and the fp16-rounded weights gives
+    pictures within ``tolerance`` (half a grey level) at the 99.9th percentile of pixels
+    (``checkpoints.store_half_if_lossless``). Returns the comparison."""
+    return checkpoints.store_half_if_lossless(name, lambda model: samples(name, n), tolerance=tolerance)
 
 
 FIGURES = {FAILURES["counting"][0]: counting_figures, FAILURES["perspective"][0]: perspective_figures,

@@ -437,3 +437,30 @@ def test_gpu_decorator_uses_spaces_only_when_importable(monkeypatch):
     assert zerogpu.gpu(f)(1) == 2 and zerogpu.gpu(duration=120)(f)(1) == 2
     assert calls == [("f", 60), ("f", 120)]
     zerogpu._spaces.cache_clear()
+
+
+@pytest.mark.parametrize("tolerance, stored_half", [(1.0, True), (0.0, False)])
+def test_weights_are_stored_in_fp16_only_when_the_pictures_do_not_move(tmp_path, monkeypatch, tolerance, stored_half):
+    """``store_half_if_lossless`` renders the same z through the fp32 and the fp16-rounded weights; it writes
+    fp16 weights only within the tolerance; the stored weights give back the same pictures."""
+    from safetensors import safe_open
+    from gan_core.runtime import get_runtime
+
+    saved = save_tiny_checkpoints(tmp_path)
+    monkeypatch.setenv("GAN_SUITE_CHECKPOINTS", str(tmp_path))
+    checkpoints.clear_cache()
+    z = saved["dcgan-fmnist"].sample_z(16, torch.Generator().manual_seed(0))
+    fp32 = get_runtime(fp32=True)
+
+    def render(model):
+        return model.generator(z) * 0.5 + 0.5
+
+    out = checkpoints.store_half_if_lossless("dcgan-fmnist", render, fp32, tolerance)
+    assert out["weights_fp16"] is stored_half
+    assert 0 < out["fp16_pixel_difference_p99.9"] <= out["fp16_pixel_difference_max"] < 0.05
+    with safe_open(str(tmp_path / "dcgan-fmnist" / "model.safetensors"), "pt") as f:
+        dtypes = {f.get_tensor(k).dtype for k in f.keys() if f.get_tensor(k).is_floating_point()}
+    assert dtypes == ({torch.float16} if stored_half else {torch.float32})
+    reloaded = checkpoints.load("dcgan-fmnist", fp32)  # the cache was cleared: read back from disk
+    assert torch.allclose(render(reloaded), render(saved["dcgan-fmnist"].eval()), atol=0.05)
+    checkpoints.clear_cache()
