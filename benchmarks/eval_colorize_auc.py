@@ -1,5 +1,7 @@
 """Per-pixel ab-error AuC of colourisation, raw and class-rebalanced: Zhang, Isola & Efros (2016),
-"Colorful Image Colorization", ECCV, Table 1 ("AuC" columns), for grey, l1-colorize and pix2pix-colorize.
+"Colorful Image Colorization", ECCV, Table 1 ("AuC" columns), for grey, l1-colorize and pix2pix-colorize;
+beside them, on the same photos, PSNR and SSIM on RGB and the CIELAB a/b histogram intersection
+(``gan_core.img2img.metrics.color_scores``, the figures of ``eval_image_to_image``).
 
     python -m benchmarks.eval_colorize_auc                            # bsds500-test and Set14
     python -m benchmarks.eval_colorize_auc --sets Set14 --limit 3     # a quick run
@@ -31,7 +33,7 @@ from gan_core import checkpoints, pictures, settings
 from gan_core.fmnist import MissingDataError
 from gan_core.img2img import api as i2i
 from gan_core.img2img.data import load_folder_photos
-from gan_core.img2img.metrics import ab_error_auc, ab_bins, ab_prior, lab_ab, rebalancing_weights
+from gan_core.img2img.metrics import ab_error_auc, ab_bins, ab_prior, color_scores, lab_ab, rebalancing_weights
 from gan_core.runtime import get_runtime
 
 from .common import machine
@@ -39,6 +41,7 @@ from .common import machine
 SETS = {"bsds500-test": "bsds500/test/images", "Set14": "sr/Set14"}   # under the shared data folder
 PRIOR_FOLDERS = ("bsds500/train/images", "sr/SunHays80")               # training photos only
 METHODS = {"grey": None, "l1-colorize": "l1", "pix2pix-colorize": "pix2pix"}
+SCORE_KEYS = ("psnr", "ssim", "hist_a", "hist_b", "colorfulness", "colorfulness_original")
 
 
 def load_set(name: str, limit: int | None = None):
@@ -68,9 +71,11 @@ def training_prior() -> tuple[np.ndarray, int]:
 
 
 def evaluate_set(name: str, prior: np.ndarray, methods: dict, limit: int | None = None) -> dict:
-    """Per-image raw and rebalanced AuC of each method on the set, and their means."""
+    """Per-image raw and rebalanced AuC of each method on the set, and their means; the means of
+    ``color_scores`` (PSNR, SSIM, histogram intersections, colourfulness) on the same photos."""
     photos, skipped = load_set(name, limit)
     per_image = {m: {"raw": [], "rebalanced": []} for m in methods}
+    scores = {m: [] for m in methods}
     unseen = 0
     for _, photo in photos:
         orig = np.asarray(photo)
@@ -82,11 +87,13 @@ def evaluate_set(name: str, prior: np.ndarray, methods: dict, limit: int | None 
             ab_out = lab_ab(out)  # converted once for both figures
             per_image[method]["raw"].append(ab_error_auc(ab_out, ab_orig))
             per_image[method]["rebalanced"].append(ab_error_auc(ab_out, ab_orig, weights))
+            scores[method].append(color_scores(out, orig))
     n_pixels = sum(p.width * p.height for _, p in photos)
     return {"n_images": len(photos), "images": [n for n, _ in photos], "skipped_greyscale": skipped,
             "pixels_in_bins_unseen_in_training": unseen, "n_pixels": n_pixels,
             "methods": {m: {"raw_auc": float(np.mean(s["raw"])), "rebalanced_auc": float(np.mean(s["rebalanced"])),
-                            "per_image_raw_auc": s["raw"], "per_image_rebalanced_auc": s["rebalanced"]}
+                            "per_image_raw_auc": s["raw"], "per_image_rebalanced_auc": s["rebalanced"],
+                            **{k: float(np.mean([c[k] for c in scores[m]])) for k in SCORE_KEYS}}
                         for m, s in per_image.items()}}
 
 
@@ -123,6 +130,13 @@ def main(argv=None) -> int:
     for s, r in results.items():
         for m, f in r["methods"].items():
             print(f"| {s} | {r['n_images']} | {m} | {100 * f['raw_auc']:.2f} | {100 * f['rebalanced_auc']:.2f} |")
+    print("\nOn the same photos: PSNR / SSIM on RGB, a/b histogram intersection, colourfulness (means)\n")
+    print("| set | method | PSNR (dB) | SSIM | hist a | hist b | colourfulness (originals) |")
+    print("|---|---|---|---|---|---|---|")
+    for s, r in results.items():
+        for m, f in r["methods"].items():
+            print(f"| {s} | {m} | {f['psnr']:.2f} | {f['ssim']:.3f} | {f['hist_a']:.3f} | {f['hist_b']:.3f} | "
+                  f"{f['colorfulness']:.1f} ({f['colorfulness_original']:.1f}) |")
     print(f"\nprior: {int((prior > 0).sum())} ab bins seen in {prior_pixels:,} training pixels "
           f"({', '.join(PRIOR_FOLDERS)})")
     for s, r in results.items():
