@@ -88,6 +88,25 @@ def eval_colorize() -> dict[str, dict]:
     return out
 
 
+def halve_colorize(n: int) -> dict[str, dict]:
+    """Store each colouriser's weights in fp16 if its outputs on the first ``n`` Set14 colour photos (full size,
+    fp32 arithmetic) stay within one grey level at the 99.9th percentile of pixels
+    (``checkpoints.store_half_if_lossless``); the comparison goes into the card."""
+    photos = [photo for _, photo in sorted(paired_data.colorize_test_photos().items())][:n]
+    inputs = [i2i.prepare("colorize", photo) for photo in photos]
+
+    def render(model):
+        return torch.cat([model.translate(x).flatten() for x in inputs])
+
+    out = {}
+    for variant in ("l1", "pix2pix"):
+        name = i2i.checkpoint_for("colorize", variant)
+        out[name] = checkpoints.store_half_if_lossless(name, render, get_runtime(fp32=True))
+        out[name]["fp16_checked_on"] = f"{len(photos)} Set14 photos at full size"
+        checkpoints.update_metrics(name, out[name])
+    return out
+
+
 def eval_cyclegan() -> dict[str, dict]:
     out = {}
     name = i2i.checkpoint_for("sneaker2boot")
@@ -112,8 +131,14 @@ def main(argv=None) -> int:
     p.add_argument("--tasks", nargs="+", default=["edges2clothing", "colorize", "cyclegan"],
                    choices=["edges2clothing", "colorize", "cyclegan"])
     p.add_argument("--no-write", action="store_true", help="print only; do not update the model cards")
+    p.add_argument("--half", type=int, default=0, metavar="N",
+                   help="colorize: first store each model's weights in fp16 if its outputs on the first N Set14 "
+                        "photos stay within one grey level (99.9th percentile of pixels)")
     args = p.parse_args(argv)
     torch.set_grad_enabled(False)
+    if args.half and "colorize" in args.tasks and not args.no_write:
+        for name, r in halve_colorize(args.half).items():
+            print(name, r, flush=True)
     evaluators = {"edges2clothing": eval_edges2clothing, "colorize": eval_colorize, "cyclegan": eval_cyclegan}
     stamp = {"evaluated_on": machine(), "date": time.strftime("%Y-%m-%d"), "command": COMMAND}
     for task in args.tasks:
