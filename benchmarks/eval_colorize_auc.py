@@ -6,6 +6,7 @@ beside them, on the same photos, PSNR and SSIM on RGB and the CIELAB a/b histogr
     python -m benchmarks.eval_colorize_auc                            # bsds500-test and Set14
     python -m benchmarks.eval_colorize_auc --sets Set14 --limit 3     # a quick run
     python -m benchmarks.eval_colorize_auc --json auc.json            # also write the figures as JSON
+    python -m benchmarks.eval_colorize_auc --sets bsds500-train --limit 20   # choosing between runs: training photos
 
 The metric is ``gan_core.img2img.metrics.ab_error_auc`` (its docstring says what exactly, and where a
 choice was made). Protocol, that of ``benchmarks.eval_image_to_image`` for colourisation: every photo
@@ -39,6 +40,8 @@ from gan_core.runtime import get_runtime
 from .common import machine
 
 SETS = {"bsds500-test": "bsds500/test/images", "Set14": "sr/Set14"}   # under the shared data folder
+# training photos: for choosing a setting between runs (the test sets only report), never a result
+SETS["bsds500-train"] = "bsds500/train/images"
 PRIOR_FOLDERS = ("bsds500/train/images", "sr/SunHays80")               # training photos only
 METHODS = {"grey": None, "l1-colorize": "l1", "pix2pix-colorize": "pix2pix"}
 SCORE_KEYS = ("psnr", "ssim", "hist_a", "hist_b", "colorfulness", "colorfulness_original")
@@ -99,7 +102,8 @@ def evaluate_set(name: str, prior: np.ndarray, methods: dict, limit: int | None 
 
 def main(argv=None) -> int:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--sets", nargs="+", default=list(SETS), choices=list(SETS))
+    p.add_argument("--sets", nargs="+", default=["bsds500-test", "Set14"], choices=list(SETS),
+                   help="bsds500-train: training photos, for choosing between runs only")
     p.add_argument("--methods", nargs="+", default=list(METHODS), choices=list(METHODS))
     p.add_argument("--limit", type=int, default=None, help="only the first N colour photos of each set (quick run)")
     p.add_argument("--json", metavar="PATH", help="also write the figures (and per-image ones) to this JSON file")
