@@ -116,6 +116,32 @@ def save(model: torch.nn.Module, name: str, *, training: dict, metrics: dict | N
     return path
 
 
+def keep_snapshot(state: dict, folder: Path, step: int) -> list[int]:
+    """Write ``state`` (a state dict) as ``folder/step-<step>.safetensors``; return the steps kept there up to
+    ``step``, in order."""
+    from safetensors.torch import save_file
+
+    folder.mkdir(parents=True, exist_ok=True)
+    save_file({k: v.detach().cpu().contiguous() for k, v in state.items()}, str(folder / f"step-{step}.safetensors"))
+    return sorted(s for s in (int(p.stem.split("-", 1)[1]) for p in folder.glob("step-*.safetensors")) if s <= step)
+
+
+def read_snapshot(folder: Path, step: int) -> dict:
+    from safetensors.torch import load_file
+    return load_file(str(folder / f"step-{step}.safetensors"))
+
+
+def average_state(states: list[dict]) -> dict:
+    """The mean of several state dicts of one network (weight averaging; Yazici et al. 2019 for GANs): floating
+    tensors averaged in fp32 and cast back, the others (BatchNorm's step counters) taken from the last."""
+    if not states:
+        raise ValueError("nothing to average")
+    out = {}
+    for k, v in states[-1].items():
+        out[k] = (sum(s[k].float() for s in states) / len(states)).to(v.dtype) if v.is_floating_point() else v
+    return out
+
+
 def store_half_if_lossless(name: str, render, runtime: Runtime | None = None, tolerance: float = 1 / 255) -> dict:
     """Store ``name``'s weights in fp16 if that costs nothing measurable: ``render(model)`` (pictures in [0, 1])
     with the fp32 weights and with the fp16-rounded ones must agree within ``tolerance`` at the 99.9th

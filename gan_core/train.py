@@ -83,6 +83,9 @@ def parse_args(argv=None):
         p.add_argument("--no-export", action="store_true", help="do not write checkpoints/<name>")
         p.add_argument("--export-every", type=int, default=0,
                        help="also export checkpoints/<name> every N steps, so a partial model exists")
+        p.add_argument("--average-last", type=int, default=1, metavar="K",
+                       help="with --export-every: each export holds the mean of the weights at the last K "
+                            "exports (kept in <run dir>/exports), which smooths a GAN's oscillations")
         p.add_argument("--set-lr", type=float, default=None, metavar="LR",
                        help="set every optimiser's learning rate to LR, also on a resumed run (whose "
                             "run state otherwise keeps its rate), e.g. to lower it for a final phase")
@@ -158,10 +161,23 @@ def _main(args, argv, world: distributed.World) -> int:
         training["lr_at_export"] = rates[0] if len(rates) == 1 else rates
         if hasattr(algo, "before_export"):  # e.g. next-frame G re-estimates its BatchNorm statistics
             algo.before_export()
+        live = None
+        if args.average_last > 1:
+            live = {k: v.detach().clone() for k, v in export_model.state_dict().items()}
+            steps = checkpoints.keep_snapshot(live, run_dir / "exports", step)[-args.average_last:]
+            export_model.load_state_dict(checkpoints.average_state(
+                [checkpoints.read_snapshot(run_dir / "exports", s) for s in steps]))
+            training["weights"] = (f"the mean of the weights at steps {', '.join(map(str, steps))} "
+                                   f"(--average-last {args.average_last})")
         path = checkpoints.save(export_model, args.name, training=training)
+        if live is not None:
+            export_model.load_state_dict(live)  # training goes on from its own weights
         runtime.prepare(export_model)  # save() moved it to the CPU, contiguous: training goes on
         return path
 
+    if args.average_last > 1 and not args.export_every:
+        print("error: --average-last needs --export-every (the steps whose weights are averaged)", file=sys.stderr)
+        return 2
     callbacks = []
     if args.export_every and not (args.dry_run or args.no_export) and world.main:
         callbacks.append(lambda step, logs: export(step) if step % args.export_every == 0 else None)

@@ -231,3 +231,27 @@ def test_bsds500_pairs_from_the_shared_data(tmp_path, checkpoint_dir):
     model = Pix2Pix.from_pretrained(str(checkpoint_dir / "l1-sketch"))
     assert (model.in_channels, model.out_channels, model.batch_stats, model.discriminator) == (1, 3, True, None)
     assert settings.shared_data_dir() in paired_data.bsds500_dir().parents
+
+
+def test_average_last_exports_the_mean_of_the_last_k_exports(tmp_path, checkpoint_dir):
+    """``--average-last 2 --export-every 2``: every export's weights are kept in the run folder, and the
+    exported model holds the mean of the last two (BatchNorm's step counters: the last one's)."""
+    from safetensors.torch import load_file
+    from gan_core import train
+    make_ab_folder(tmp_path / "facades", size=32)
+    argv = ["pix2pix-facades", "--data", str(tmp_path / "facades"), "--resolution", "16", "--steps", "6",
+            "--ngf", "4", "--ndf", "4", "--n-layers-d", "1", "--run-dir", str(tmp_path / "run"),
+            "--export-every", "2", "--average-last", "2"]
+    assert train.main(argv) == 0
+    kept = {s: load_file(str(tmp_path / "run" / "exports" / f"step-{s}.safetensors")) for s in (2, 4, 6)}
+    shipped = load_file(str(checkpoint_dir / "pix2pix-facades" / "model.safetensors"))
+    weights = [k for k, v in shipped.items() if v.is_floating_point()]
+    assert set(shipped) == set(kept[6]) and len(weights) > 10
+    for k in weights:
+        assert torch.allclose(shipped[k], (kept[4][k] + kept[6][k]) / 2, atol=1e-6), k
+    moved = [k for k in weights if not torch.equal(kept[4][k], kept[6][k])]
+    assert len(moved) > len(weights) // 2                 # the snapshots differ, so the mean is neither
+    assert any(not torch.equal(shipped[k], kept[6][k]) for k in moved)
+    assert checkpoints.read_json("pix2pix-facades", "training.json")["weights"] == \
+        "the mean of the weights at steps 4, 6 (--average-last 2)"
+    assert train.main([*argv[:-4], "--average-last", "2"]) == 2    # without --export-every: refused, in one line
