@@ -43,7 +43,9 @@ $$G^* = \arg\min_G \max_D \; \mathcal L_{cGAN}(G, D) + \lambda\, \mathbb E\,\lVe
 **The ablation.** With the L1 term alone, $G$ predicts the *median* of all outputs that fit the
 input: safe, but blurry and greyish (a sandal could be any colour, so it comes out beige).
 The adversarial term punishes outputs that do not *look* real, and the result gets sharp edges and
-committed colours. The tab shows both models side by side, trained identically except for $D$.
+committed colours. The tab shows both models side by side: the same network and data, with and without $D$.
+The colouriser weighs L1 by $\lambda = 400$: with the paper's 100 its colours came out more vivid than
+the photos' and wrong often enough to score below the plain grey image per pixel (BENCHMARKS.md).
 
 **CycleGAN** (Zhu et al., 2017) needs no pairs: two generators $G_{AB}, G_{BA}$ and two discriminators,
 plus the cycle-consistency loss $\lVert G_{BA}(G_{AB}(a)) - a \rVert_1$ that makes the translation keep
@@ -71,9 +73,10 @@ OOD_EXPLANATION = """
 renderer. The edges → clothing model only ever saw Canny edge maps of the ten Fashion-MNIST classes,
 32×32, centred, 1-pixel lines. Draw a house, a face or a thick scribble and it still paints clothing
 texture between your lines (its discriminator only knows what clothing looks like), or a grey smear
-where no training item had edges like yours. The colouriser saw 80 outdoor/indoor scenes: skies, grass
-and walls get plausible colours, but objects it never saw (a red car, a green shirt) come out in the
-colour that was most common for that grey level and texture.
+where no training item had edges like yours. The colouriser saw 280 photos (80 indoor and outdoor scenes,
+200 BSDS500 photos of landscapes, animals, people and buildings): skies, grass, water and walls get
+plausible colours, but objects whose colour the grey levels do not tell (a red car, a green shirt) come
+out in the colour that was most common for that grey level and texture.
 """
 
 

@@ -217,7 +217,8 @@ COLORIZE_PHOTOS = {key: (settings.TRAINING_PHOTOS[key][0], shrink) for key, shri
 
 def colorize_train(size: int = 64, per_photo: int = 64, photos=("sunhays80",)):
     """The colourisation training set: crops of the named sets (never Set5/Set14 or bsds500/test); the
-    shipped models use SunHays80 alone. Each set's crops are drawn with seed 0, in the order of ``photos``."""
+    shipped models use both sets (the training CLI's default). Each set's crops are drawn with seed 0, in
+    the order of ``photos``."""
     a, b = [], []
     for key in photos:
         folder, shrink = COLORIZE_PHOTOS[key]

@@ -79,8 +79,9 @@ def add_pix2pix_args(p):
     p.add_argument("--ndf", type=int, default=32)
     p.add_argument("--n-layers-d", type=int, default=2, help="PatchGAN depth (3 = 70x70 patches, paper at 256)")
     p.add_argument("--crops-per-photo", type=int, default=64, help="colorize: crops drawn from each photo")
-    p.add_argument("--photos", nargs="+", choices=sorted(data.COLORIZE_PHOTOS), default=["sunhays80"],
-                   help="colorize: training photo sets (sunhays80: sr/SunHays80; bsds500: bsds500/train/images)")
+    p.add_argument("--photos", nargs="+", choices=sorted(data.COLORIZE_PHOTOS), default=["sunhays80", "bsds500"],
+                   help="colorize: training photo sets (sunhays80: sr/SunHays80; bsds500: bsds500/train/images; "
+                        "default: both, as the shipped models)")
     p.add_argument("--lr", type=float, default=2e-4)
     p.add_argument("--batch-stats", action="store_true",
                    help="G's BatchNorm uses the statistics of the batch at hand, also at inference (the paper)")
