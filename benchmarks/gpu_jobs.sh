@@ -13,6 +13,10 @@
 #      ddpm-cond    (the class-conditional DDPM: resume its committed run state in runs/ddpm-fmnist-cond to
 #                    COND_STEPS (20000) steps of 128, cut at SECONDS - 150, then the told rows at n = 2000 and the
 #                    table into the cards; SECONDS >= 400)
+#      sr-resize    (the super-resolution pair with a resize-convolution upsampler: the SRResNet warm-started from
+#                    the shipped one (--upsampler resize), SR_STEPS (20000) steps on SunHays80 + BSDS500 train,
+#                    then the SRGAN from it with the grid penalty, then Set5 / Set14 and the periodic figures;
+#                    the checkpoints come back to be compared, not shipped unseen)
 # Every line is the suite's ordinary command, which also runs on a CPU, only slower. Each job has
 # a wall-clock limit inside SECONDS, exports its checkpoint every 1000 steps (so a job cut short
 # still leaves a model) and logs to runs/gpu-logs/. At the end the checkpoints it wrote, the run
@@ -108,6 +112,16 @@ sketch() {  # sketch -> photo: the cGAN and the L1 ablation together, then the t
   timeout 60 python3 -m benchmarks.eval_paired sketch
 }
 
+sr_resize() {  # SRResNet with nearest x2 + conv upsampling, from the shipped weights, then its SRGAN and the figures
+  timeout $((T * 55 / 100)) python3 -m gan_core.train srresnet --init checkpoints/srresnet-x4 --upsampler resize \
+      --photos sunhays80 bsds500 --steps "${SR_STEPS:-20000}" --batch-size 16 --export-every 1000 \
+      --checkpoint-every 1000 --fresh --run-dir runs/srresnet-resize-gpu
+  timeout $((T * 25 / 100)) python3 -m gan_core.train srgan --init checkpoints/srresnet-x4 --grid-weight 3 \
+      --steps 2500 --batch-size 16 --export-every 250 --checkpoint-every 250 --fresh --run-dir runs/srgan-resize-gpu
+  timeout 40 python3 -m benchmarks.eval_sr --sets Set5 Set14
+  timeout 30 python3 -m benchmarks.eval_sr_periodic --sets Set5 Set14 > "$LOG/sr-periodic.txt" 2>&1
+}
+
 for j in "$@"; do
   case $j in
     cgan|acgan|infogan) job "$j" gan "$j"; PACK+=("checkpoints/$j-fmnist") ;;
@@ -130,6 +144,7 @@ for j in "$@"; do
               PACK+=(checkpoints/counting-gan checkpoints/perspective-gan checkpoints/imbalance-fmnist checkpoints/collapse-fmnist) ;;
     techniques) job techniques techniques; PACK+=(checkpoints/dcgan-fmnist) ;;
     sketch) job sketch sketch; PACK+=(checkpoints/pix2pix-sketch checkpoints/l1-sketch) ;;
+    sr-resize) job sr-resize sr_resize; PACK+=(checkpoints/srresnet-x4 checkpoints/srgan-x4) ;;
     *) echo "unknown job $j" >&2 ;;
   esac
 done

@@ -44,22 +44,35 @@ class SRResNet(nn.Module, PyTorchModelHubMixin, library_name="gan-demo-suite",
         n_blocks: number of residual blocks (paper: 16).
         scale: upscaling factor, a power of 2 (paper: 4, i.e. two PixelShuffle ×2 stages).
         in_channels: image channels.
+        upsampler: "subpixel" (the paper: a convolution to 4C channels, then PixelShuffle) or "resize"
+            (nearest-neighbour ×2, then a convolution; Odena et al. 2016, "Deconvolution and Checkerboard
+            Artifacts"): each output pixel of a stage comes from the same filter, so the stage cannot leave a
+            2-pixel pattern, where the sub-pixel stage's four filters, one per output phase, can.
     """
 
-    def __init__(self, channels: int = 64, n_blocks: int = 16, scale: int = 4, in_channels: int = 3):
+    UPSAMPLERS = ("subpixel", "resize")
+
+    def __init__(self, channels: int = 64, n_blocks: int = 16, scale: int = 4, in_channels: int = 3,
+                 upsampler: str = "subpixel"):
         super().__init__()
         n_up = int(np.log2(scale))
         if 2 ** n_up != scale:
             raise ValueError(f"scale must be a power of 2, got {scale}")
-        self.scale = scale
+        if upsampler not in self.UPSAMPLERS:
+            raise ValueError(f"upsampler must be one of {self.UPSAMPLERS}, got {upsampler!r}")
+        self.scale, self.upsampler = scale, upsampler
         self.head = nn.Sequential(nn.Conv2d(in_channels, channels, 9, 1, 4), nn.PReLU())
         # state size. channels x h x w
         self.trunk = nn.Sequential(*[ResidualBlock(channels) for _ in range(n_blocks)])
         self.trunk_tail = nn.Sequential(nn.Conv2d(channels, channels, 3, 1, 1), nn.BatchNorm2d(channels))
         up = []
         for _ in range(n_up):
-            # (B, C, h, w) -> (B, 4C, h, w) -> PixelShuffle -> (B, C, 2h, 2w)
-            up += [nn.Conv2d(channels, 4 * channels, 3, 1, 1), nn.PixelShuffle(2), nn.PReLU()]
+            if upsampler == "subpixel":
+                # (B, C, h, w) -> (B, 4C, h, w) -> PixelShuffle -> (B, C, 2h, 2w)
+                up += [nn.Conv2d(channels, 4 * channels, 3, 1, 1), nn.PixelShuffle(2), nn.PReLU()]
+            else:
+                # (B, C, h, w) -> nearest x2 -> (B, C, 2h, 2w) -> conv -> (B, C, 2h, 2w)
+                up += [nn.Upsample(scale_factor=2, mode="nearest"), nn.Conv2d(channels, channels, 3, 1, 1), nn.PReLU()]
         self.upsample = nn.Sequential(*up)
         # state size. channels x (scale*h) x (scale*w)
         self.tail = nn.Conv2d(channels, in_channels, 9, 1, 4)
@@ -68,6 +81,30 @@ class SRResNet(nn.Module, PyTorchModelHubMixin, library_name="gan-demo-suite",
         x = self.head(lr)
         x = x + self.trunk_tail(self.trunk(x))  # the long skip connection
         return self.tail(self.upsample(x))
+
+    @classmethod
+    def resize_from(cls, model: "SRResNet") -> "SRResNet":
+        """A resize-convolution SRResNet warm-started from a sub-pixel one: every layer copied, and each
+        upsampling convolution the mean of the sub-pixel one's four phase filters (PixelShuffle takes output
+        channel c at phase (i, j) from input channel 4c + 2i + j). On a constant feature map the new stage
+        gives the mean of the old stage's 2x2 output block; fine-tuning does the rest."""
+        if model.upsampler != "subpixel":
+            raise ValueError(f"expected a sub-pixel SRResNet, got upsampler={model.upsampler!r}")
+        conv = model.head[0]
+        out = cls(channels=conv.out_channels, n_blocks=len(model.trunk), scale=model.scale,
+                  in_channels=conv.in_channels, upsampler="resize")
+        state = {}
+        for key, value in model.state_dict().items():
+            if not key.startswith("upsample."):
+                state[key] = value
+                continue
+            _, index, name = key.split(".")
+            index = int(index)
+            if index % 3 == 0:  # the stage's convolution: (4C, C, 3, 3) -> (C, C, 3, 3); bias (4C,) -> (C,)
+                value = value.reshape(value.shape[0] // 4, 4, *value.shape[1:]).mean(1)
+            state[f"upsample.{index + 1 if index % 3 == 0 else index}.{name}"] = value
+        out.load_state_dict(state, strict=True)
+        return out
 
 
 class SRResNetTraining:

@@ -1,7 +1,6 @@
 """Command-line builders of SRResNet and SRGAN (``python -m gan_core.train srresnet | srgan``)."""
 from __future__ import annotations
 
-import functools
 from pathlib import Path
 
 import torch
@@ -29,20 +28,32 @@ def _sr_photos(args):
                     "transposes, each photo drawn equally often; LR = PIL bicubic x4 with antialiasing")
 
 
+def _generator(args, init) -> SRResNet:
+    """The SRResNet to train: ``init``'s weights (a checkpoint folder), else a fresh one; with ``--upsampler
+    resize`` a sub-pixel one is converted (``SRResNet.resize_from``)."""
+    if init is None:
+        return SRResNet(channels=args.channels, n_blocks=args.blocks, upsampler=args.upsampler or "subpixel")
+    model = SRResNet.from_pretrained(str(init), strict=True)
+    if args.upsampler and args.upsampler != model.upsampler:
+        if args.upsampler != "resize":
+            raise SystemExit(f"error: {init} has a {model.upsampler} upsampler; only sub-pixel -> resize converts")
+        model = SRResNet.resize_from(model)
+    return model
+
+
 def build_srresnet(args, runtime):
     source, desc = _sr_photos(args)
-    algo = SRResNetTraining(SRResNet(channels=args.channels, n_blocks=args.blocks), runtime, source,
-                            crop=args.crop, lr=args.lr)
-    algo.card_info = {"loss": "MSE on RGB in [0, 1]"}
+    algo = SRResNetTraining(_generator(args, args.init), runtime, source, crop=args.crop, lr=args.lr)
+    algo.card_info = {"loss": "MSE on RGB in [0, 1]", "upsampler": algo.model.upsampler}
+    if args.init is not None:
+        algo.card_info["init"] = str(args.init)
     return algo, (torch.arange(len(source)),), desc
 
 
 def build_srgan(args, runtime):
     source, desc = _sr_photos(args)
-    if args.init is not None:
-        generator = SRResNet.from_pretrained(str(args.init), strict=True)
-    elif args.dry_run:
-        generator = SRResNet(channels=args.channels, n_blocks=args.blocks)
+    if args.init is not None or args.dry_run:
+        generator = _generator(args, args.init)
     else:
         raise SystemExit("error: SRGAN fine-tunes a trained SRResNet: pass --init checkpoints/srresnet-x4")
     algo = SRGANTraining(SRGAN(generator, Discriminator(ndf=args.ndf)), runtime, source, crop=args.crop, lr=args.lr,
@@ -60,6 +71,15 @@ def add_sr_args(p, *, lr: float):
     p.add_argument("--lr", type=float, default=lr, help="Adam learning rate (paper: 1e-4)")
     p.add_argument("--photos", nargs="+", choices=sorted(PHOTO_SETS), default=["sunhays80"],
                    help="training photo sets (sunhays80: sr/SunHays80; bsds500: bsds500/train/images)")
+    p.add_argument("--upsampler", choices=SRResNet.UPSAMPLERS, default=None,
+                   help="subpixel (the paper, the default) or resize (nearest x2 + conv: no 2-pixel pattern); "
+                        "with --init, a sub-pixel checkpoint is converted to resize")
+
+
+def add_srresnet_args(p):
+    add_sr_args(p, lr=1e-4)
+    p.add_argument("--init", type=Path, default=None,
+                   help="start from this SRResNet checkpoint (e.g. checkpoints/srresnet-x4 with --upsampler resize)")
 
 
 def add_srgan_args(p):
@@ -78,6 +98,6 @@ def add_srgan_args(p):
 
 # the "Super-resolution" tab: SRResNet (MSE), then SRGAN fine-tuned from it
 COMMANDS = {
-    "srresnet": (functools.partial(add_sr_args, lr=1e-4), build_srresnet, 20000, 16),
+    "srresnet": (add_srresnet_args, build_srresnet, 20000, 16),
     "srgan": (add_srgan_args, build_srgan, 5000, 16),
 }

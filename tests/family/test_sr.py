@@ -2,6 +2,7 @@
 SRResNet and SRGAN training, the training command, and the shipped models on Set5."""
 from __future__ import annotations
 
+import json
 import math
 
 import numpy as np
@@ -233,6 +234,57 @@ def test_training_cli_dry_runs(tmp_path, monkeypatch):
     assert train.main(["srresnet", "--dry-run", *tiny]) == 0
     assert train.main(["srgan", "--dry-run", "--ndf", "4", *tiny]) == 0
     assert (tmp_path / "runs" / "srgan-x4-dry-run" / "train_state.json").exists()
+
+
+def test_a_resize_upsampler_leaves_no_pattern_on_a_flat_input_where_the_subpixel_one_does():
+    """A constant LR picture: each sub-pixel stage has four filters, one per output phase, so even an untrained
+    network paints a 4-pixel pattern; nearest x2 + one filter keeps the interior flat (Odena et al. 2016)."""
+    subpixel = tiny_srresnet()
+    resize = SRResNet.resize_from(subpixel).eval()
+    flat = torch.full((1, 3, 32, 32), 0.5)
+    with torch.no_grad():   # the centre, beyond the reach of the zero padding (about 12 LR pixels here)
+        a, b = subpixel(flat)[0, :, 52:76, 52:76], resize(flat)[0, :, 52:76, 52:76]
+    spread = {"subpixel": float(a.std(dim=(1, 2)).max()), "resize": float(b.std(dim=(1, 2)).max())}
+    assert spread["subpixel"] > 1e-3 and spread["resize"] < 1e-5, spread
+
+
+def test_the_resize_upsampler_is_warm_started_from_the_subpixel_one(tmp_path):
+    subpixel = tiny_srresnet()
+    resize = SRResNet.resize_from(subpixel).eval()
+    old, new = subpixel.state_dict(), resize.state_dict()
+    for key in old:
+        if not key.startswith("upsample."):
+            assert torch.equal(old[key], new[key]), key     # head, trunk, tail: copied
+    assert resize.upsample[1].weight.shape == (8, 8, 3, 3)  # one filter per channel instead of four
+    assert sum(p.numel() for p in resize.parameters()) < sum(p.numel() for p in subpixel.parameters())
+    # on a constant feature map the new stage gives the mean of the old stage's 2x2 block
+    feature = torch.full((1, 8, 6, 6), 0.3) + torch.randn(1, 8, 1, 1)
+    with torch.no_grad():
+        blocks = torch.nn.functional.avg_pool2d(subpixel.upsample[0:2](feature), 2)
+        stage = resize.upsample[0:2](feature)
+    assert torch.allclose(stage[..., 2:10:2, 2:10:2], blocks[..., 1:5, 1:5], atol=1e-6)
+    # the choice is part of the configuration: saved, loaded back; a checkpoint without it is sub-pixel
+    resize.save_pretrained(tmp_path / "resize")
+    assert SRResNet.from_pretrained(str(tmp_path / "resize")).upsampler == "resize"
+    subpixel.save_pretrained(tmp_path / "old")
+    config = tmp_path / "old" / "config.json"
+    settings_ = json.loads(config.read_text())
+    del settings_["upsampler"]                              # as the checkpoints written before the option
+    config.write_text(json.dumps(settings_))
+    assert SRResNet.from_pretrained(str(tmp_path / "old")).upsampler == "subpixel"
+    with pytest.raises(ValueError, match="sub-pixel"):
+        SRResNet.resize_from(resize)
+
+
+def test_training_cli_converts_a_subpixel_checkpoint_to_resize(tmp_path, monkeypatch):
+    from gan_core import train
+    monkeypatch.setattr(srgan, "imagenet_vgg19", lambda: None)
+    monkeypatch.setattr(settings, "REPO_ROOT", tmp_path)
+    tiny_srresnet().save_pretrained(tmp_path / "subpixel")
+    tiny = ["--channels", "8", "--blocks", "2", "--crop", "32", "--batch-size", "2", "--dry-run"]
+    assert train.main(["srresnet", "--init", str(tmp_path / "subpixel"), "--upsampler", "resize", *tiny]) == 0
+    assert train.main(["srgan", "--init", str(tmp_path / "subpixel"), "--upsampler", "resize", "--ndf", "4", *tiny]) == 0
+    assert train.main(["srresnet", "--upsampler", "resize", "--fresh", *tiny]) == 0
 
 
 def test_training_photos_come_from_every_named_set_and_never_the_test_sets(tmp_path, monkeypatch):
