@@ -37,11 +37,13 @@ def test_one_training_step_has_a_finite_loss_and_moves_the_ema():
 
 def test_distillation_regresses_on_the_teachers_noise_estimate():
     """With a teacher, the loss is the MSE between student and teacher on the same x_t, not to the drawn eps:
-    a student that is a copy of its teacher has zero loss and no gradient; without the teacher it would not."""
+    a student that is a copy of its teacher has zero loss and no gradient (up to rounding: the student's pass
+    records gradients, the teacher's does not, and a CPU may pick other kernels for the two); without the
+    teacher it would not."""
     batch = [torch.randint(0, 256, (4, 8, 8), dtype=torch.uint8)]
     copy_of_teacher = DDPMTraining(tiny(), FP32, teacher=tiny(), teacher_name="tiny")
     logs = copy_of_teacher.train_step(batch, step_generator(0, 0))
-    assert logs["loss"] == 0.0 and logs["grad_norm"] == 0.0
+    assert logs["loss"] < 1e-12 and logs["grad_norm"] < 1e-5, logs
     assert copy_of_teacher.card_info["teacher"] == "tiny" and "distillation" in copy_of_teacher.card_info["objective"]
     plain = DDPMTraining(tiny(), FP32).train_step(batch, step_generator(0, 0))
     assert plain["loss"] > 0.1

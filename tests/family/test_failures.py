@@ -102,9 +102,14 @@ def test_the_box_check_accepts_true_projections_and_rejects_distorted_ones():
     shifted[:, :34] = torch.roll(shifted[:, :34], 6, dims=2)            # the top half slides sideways
     _, err_bad = perspective.fit_boxes(shifted)
     assert (err_bad > perspective.IMPOSSIBLE).all(), err_bad            # no box explains that
-    flat = torch.zeros(1, 64, 64)
-    flat[0, 20:44, 10:54] = 0.6                                         # one flat grey rectangle: no 3 faces
-    assert perspective.fit_boxes(flat)[1][0] > perspective.IMPOSSIBLE
+    # ink no single box can cover: two separate squares, a frame with a hole (a box's outline is convex);
+    # a lone flat rectangle is no such case, a box seen face-on shows one face (yaw near 90 degrees fits it)
+    two = torch.zeros(1, 64, 64)
+    two[0, 8:26, 8:26] = two[0, 38:56, 38:56] = 0.6
+    frame = torch.zeros(1, 64, 64)
+    frame[0, 12:52, 12:52] = 0.6
+    frame[0, 22:42, 22:42] = 0.0
+    assert (perspective.fit_boxes(torch.cat([two, frame]))[1] > perspective.IMPOSSIBLE).all()
 
 
 # --- live cases: each shows its signature on tiny settings ------------------------------------------
