@@ -112,6 +112,9 @@ def _main(args, argv, world: distributed.World) -> int:
         print(f"error: --batch-size {args.batch_size} is the global batch, shared by the {world.size} processes: "
               f"make it a multiple of {world.size}", file=sys.stderr)
         return 2
+    if args.average_last > 1 and not args.export_every:  # refused before any data is read
+        print("error: --average-last needs --export-every (the steps whose weights are averaged)", file=sys.stderr)
+        return 2
     torch.manual_seed(args.seed)
     runtime = get_runtime(fp32=args.fp32 or None, device=args.device or distributed.default_device())
     if args.dry_run:
@@ -175,9 +178,6 @@ def _main(args, argv, world: distributed.World) -> int:
         runtime.prepare(export_model)  # save() moved it to the CPU, contiguous: training goes on
         return path
 
-    if args.average_last > 1 and not args.export_every:
-        print("error: --average-last needs --export-every (the steps whose weights are averaged)", file=sys.stderr)
-        return 2
     callbacks = []
     if args.export_every and not (args.dry_run or args.no_export) and world.main:
         callbacks.append(lambda step, logs: export(step) if step % args.export_every == 0 else None)
